@@ -1,0 +1,272 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"treem/internal/audit"
+	"treem/internal/auth"
+	"treem/internal/config"
+	"treem/internal/demo"
+	"treem/internal/seal"
+)
+
+func serve(ctx context.Context, env Env, args []string) error {
+	fs, cfg := config.FlagSet("serve", env.Getenv, true)
+	if err := parse(fs, cfg, env, args); err != nil {
+		return err
+	}
+	totpSet := env.Getenv("TREEM_REQUIRE_TOTP") != ""
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "require-totp" {
+			totpSet = true
+		}
+	})
+	if cfg.Demo && !totpSet {
+		// Demo accounts are for trying the system out; a second factor
+		// would stop a newcomer at the door. Production keeps the default.
+		cfg.RequireTOTP = "none"
+	}
+	start := env.Now()
+	log := NewLogger(env.Stderr, cfg.LogLevel)
+	inst, err := Build(ctx, cfg, env, log)
+	if err != nil {
+		return err
+	}
+	defer inst.Close()
+	d, srv := inst.Services, inst.Web
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute, // imports upload large files over slow links
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          nil,
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another treem running? choose another --addr)", cfg.Addr, err)
+	}
+	url := "http://" + ln.Addr().String()
+	log.Info("listening", "addr", ln.Addr().String(), "db", string(d.DB.Engine), "startup_ms", env.Now().Sub(start).Milliseconds())
+	if cfg.Demo {
+		demo.PrintLogin(env.Stdout, url)
+	} else {
+		fmt.Fprintf(env.Stdout, "treem is listening on %s\n", url)
+	}
+	if env.Ready != nil {
+		env.Ready <- ln.Addr().String()
+	}
+
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBG()
+	go purgeSessions(bg, d)
+
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing requests in flight", "timeout", cfg.Shutdown.String())
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.Shutdown)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func purgeSessions(ctx context.Context, d *Services) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := d.Auth.PurgeSessions(ctx); err != nil && ctx.Err() == nil {
+				d.Log.Warn("purge sessions", "err", err.Error())
+			}
+		}
+	}
+}
+
+func userAdd(ctx context.Context, env Env, args []string) error {
+	fs, cfg := config.FlagSet("user add", env.Getenv, false)
+	name := fs.String("name", "", "user name (required), e.g. lan.nguyen")
+	role := fs.String("role", "", "role (required): admin, analyst, province_officer, commune_officer, counsellor, supervisor, provider, editor")
+	unit := fs.String("unit", "", "province code (2 digits) or commune code (5 digits)")
+	fullName := fs.String("full-name", "", "the person's full name")
+	email := fs.String("email", "", "e-mail address")
+	if err := parse(fs, cfg, env, args); err != nil {
+		return err
+	}
+	if *name == "" || *role == "" {
+		return errors.New("user add: --name and --role are required, e.g. treem user add --name lan.nguyen --role commune_officer --unit 00004")
+	}
+	d, err := open(ctx, cfg, env, nil, false)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	u, password, err := d.Auth.CreateUser(cliContext(ctx, env.Getenv), nil, auth.NewUser{
+		Username: *name, FullName: *fullName, Email: *email, Role: *role, Unit: *unit})
+	if err != nil {
+		return cliError(d, err)
+	}
+	fmt.Fprintf(env.Stdout, "created %s (%s", u.Username, u.Role)
+	if u.Unit != "" {
+		fmt.Fprintf(env.Stdout, ", unit %s", u.Unit)
+	}
+	fmt.Fprintf(env.Stdout, ")\npassword: %s\n(it must be changed at the first sign-in)\n", password)
+	return nil
+}
+
+func tokenCreate(ctx context.Context, env Env, args []string) error {
+	fs, cfg := config.FlagSet("token create", env.Getenv, false)
+	user := fs.String("user", "", "user name (required)")
+	label := fs.String("label", "cli", "what the token is for")
+	if err := parse(fs, cfg, env, args); err != nil {
+		return err
+	}
+	if *user == "" {
+		return errors.New("token create: --user is required")
+	}
+	d, err := open(ctx, cfg, env, nil, false)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	u, err := d.Auth.UserByName(ctx, *user)
+	if err != nil {
+		return fmt.Errorf("token create: no account named %q", *user)
+	}
+	tok, err := d.Auth.CreateToken(cliContext(ctx, env.Getenv), u.ID, *label)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(env.Stdout, tok)
+	return nil
+}
+
+func auditVerify(ctx context.Context, env Env, args []string) error {
+	fs, cfg := config.FlagSet("audit verify", env.Getenv, false)
+	if err := parse(fs, cfg, env, args); err != nil {
+		return err
+	}
+	d, err := open(ctx, cfg, env, nil, false)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	rep, err := d.Audit.Verify(ctx)
+	if err != nil {
+		return err
+	}
+	if rep.OK() {
+		fmt.Fprintf(env.Stdout, "audit log intact: %d entries in %d chains\n", rep.Entries, rep.Chains)
+		return nil
+	}
+	fmt.Fprintf(env.Stdout, "AUDIT LOG BROKEN: %d entries read, %d chains broken\n", rep.Entries, len(rep.Breaks))
+	for _, b := range rep.Breaks {
+		fmt.Fprintf(env.Stdout, "  %s\n", b)
+	}
+	return fmt.Errorf("audit log broken at %s", rep.Breaks[0])
+}
+
+func backup(ctx context.Context, env Env, args []string) error {
+	fs, cfg := config.FlagSet("backup", env.Getenv, false)
+	if err := parse(fs, cfg, env, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("backup: give the file to write, e.g. treem backup --db sqlite:treem.db backups/treem-2026-11-28.db")
+	}
+	target := fs.Arg(0)
+	if _, err := os.Stat(target); err == nil {
+		return fmt.Errorf("backup: %s exists; choose a new file name", target)
+	}
+	d, err := open(ctx, cfg, env, nil, false)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	start := env.Now()
+	if err := d.DB.Backup(ctx, target); err != nil {
+		return err
+	}
+	if err := d.Audit.Record(cliContext(ctx, env.Getenv), audit.Event{Action: "database.backup", RecordType: "database", RecordID: "sqlite"}); err != nil {
+		return err
+	}
+	fi, _ := os.Stat(target)
+	fmt.Fprintf(env.Stdout, "backup written to %s (%d bytes, %s). Keep the key file %s safe too: without it encrypted fields cannot be read.\n",
+		target, fi.Size(), env.Now().Sub(start).Round(time.Millisecond), cfg.KeyFile)
+	return nil
+}
+
+func migrate(ctx context.Context, env Env, args []string) error {
+	fs, cfg := config.FlagSet("migrate", env.Getenv, false)
+	if err := parse(fs, cfg, env, args); err != nil {
+		return err
+	}
+	d, err := open(ctx, cfg, env, nil, false)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	v, err := d.DB.Version(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "database at migration %04d\n", v)
+	return nil
+}
+
+func demoCmd(ctx context.Context, env Env, args []string) error {
+	fs, cfg := config.FlagSet("demo", env.Getenv, false)
+	if err := parse(fs, cfg, env, args); err != nil {
+		return err
+	}
+	d, err := open(ctx, cfg, env, nil, true)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	n, err := demo.Seed(cliContext(ctx, env.Getenv), d.Auth)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "demo: %d accounts created (password %s)\n", n, demo.Password)
+	return nil
+}
+
+func keysInit(ctx context.Context, env Env, args []string) error {
+	fs, cfg := config.FlagSet("keys init", env.Getenv, false)
+	fs.SetOutput(env.Stderr)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if cfg.KeyFile == "" {
+		return errors.New("keys init: give --key-file FILE (or TREEM_KEY_FILE)")
+	}
+	if _, err := os.Stat(cfg.KeyFile); err == nil {
+		return fmt.Errorf("keys init: %s exists; it is never overwritten (its keys may be the only way to read your data)", cfg.KeyFile)
+	}
+	if err := seal.Write(cfg.KeyFile, seal.Generate(env.Now())); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "key file written to %s (mode 0600). Give every treem instance this file and back it up apart from the database.\n", cfg.KeyFile)
+	return nil
+}

@@ -1,0 +1,45 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"treem/internal/config"
+	"treem/internal/demo"
+	"treem/internal/geo"
+	"treem/internal/web"
+)
+
+// Instance is a wired treem: store, services and the HTTP handler. serve
+// runs one; tests build one the same way.
+type Instance struct {
+	*Services
+	Web *web.Server
+}
+
+// Build opens the database (migrating it), loads keys and reference data,
+// seeds the demo data when asked and builds the HTTP handler.
+func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (*Instance, error) {
+	d, err := open(ctx, cfg, env, log, cfg.Demo)
+	if err != nil {
+		return nil, err
+	}
+	geo.Default() // load the units now, not on the first request
+	if cfg.Demo {
+		if _, err := demo.Seed(cliContext(ctx, env.Getenv), d.Auth); err != nil {
+			d.close()
+			return nil, fmt.Errorf("seed demo data: %w", err)
+		}
+	}
+	srv, err := web.New(web.Deps{Log: log, DB: d.DB, Keys: d.Keys, Audit: d.Audit, Auth: d.Auth, I18n: d.I18n,
+		Now: env.Now, TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure, Demo: cfg.Demo})
+	if err != nil {
+		d.close()
+		return nil, err
+	}
+	return &Instance{Services: d, Web: srv}, nil
+}
+
+// Close releases the database.
+func (i *Instance) Close() { i.close() }

@@ -1,0 +1,70 @@
+package web
+
+import (
+	"net/http"
+
+	"treem/internal/auth"
+)
+
+// buildRoutes lists every route with the rule that guards it: public,
+// signed in, or a permission. Scope (which unit's records) is checked in the
+// handlers and the domain queries. A test tries every route with every
+// role (see docs/security.md).
+func (s *Server) buildRoutes() http.Handler {
+	mux := http.NewServeMux()
+	h := func(pattern string, rule Rule, handler http.Handler) {
+		s.routes = append(s.routes, Route{Pattern: pattern, Rule: rule})
+		mux.Handle(pattern, s.guard(pattern, rule, handler))
+	}
+
+	// Operations.
+	h("GET /healthz", public, s.healthz())
+	h("GET /readyz", public, s.readyz())
+	h("GET /metrics", public, s.metricsHandler())
+	h("GET /static/", public, s.static())
+	h("GET /api/v1/openapi.json", public, s.openapi())
+
+	// Signing in and out; the account's own pages.
+	h("GET /login", public, s.loginPage())
+	h("POST /login", public, s.limit("login", 20, s.login()))
+	h("GET /login/totp", public, s.totpPage())
+	h("POST /login/totp", public, s.limit("login", 20, s.totpLogin()))
+	h("POST /logout", public, s.logout())
+	h("POST /lang", public, s.setLang())
+	h("GET /{$}", signedIn, s.home())
+	h("GET /account", pending, s.accountPage())
+	h("GET /account/password", pending, s.passwordPage())
+	h("POST /account/password", pending, s.limit("login", 20, s.changePassword()))
+	h("GET /account/totp", pending, s.totpSetupPage())
+	h("GET /account/totp/qr.png", pending, s.totpQR())
+	h("POST /account/totp", pending, s.limit("login", 20, s.totpConfirm()))
+	h("GET /api/v1/me", signedIn, s.me())
+
+	// Administrative units.
+	h("GET /units", signedIn, s.unitsPage())
+	h("GET /api/v1/units", signedIn, s.listUnits())
+	h("GET /api/v1/units/{code}", signedIn, s.getUnit())
+	h("GET /api/v1/units/resolve-old/{oldCode}", signedIn, s.resolveOld())
+
+	// Accounts.
+	h("GET /users", need(auth.PermUsersManage), s.usersPage())
+	h("GET /users/new", need(auth.PermUsersManage), s.newUserPage())
+	h("POST /users", need(auth.PermUsersManage), s.createUserForm())
+	h("GET /users/{id}", need(auth.PermUsersManage), s.userPage())
+	h("POST /users/{id}", need(auth.PermUsersManage), s.updateUserForm())
+	h("POST /users/{id}/reset-password", need(auth.PermUsersManage), s.resetPasswordForm())
+	h("POST /users/{id}/unlock", need(auth.PermUsersManage), s.unlockForm())
+	h("POST /users/{id}/totp-reset", need(auth.PermUsersManage), s.totpResetForm())
+	h("GET /api/v1/users", need(auth.PermUsersManage), s.apiListUsers())
+	h("POST /api/v1/users", need(auth.PermUsersManage), s.apiCreateUser())
+	h("GET /api/v1/users/{id}", need(auth.PermUsersManage), s.apiGetUser())
+	h("PATCH /api/v1/users/{id}", need(auth.PermUsersManage), s.apiUpdateUser())
+
+	// Audit log.
+	h("GET /audit", need(auth.PermAuditRead), s.auditPage())
+	h("GET /api/v1/audit", need(auth.PermAuditRead), s.apiAudit())
+
+	h("/api/", public, s.apiNotFound())
+
+	return s.observe(s.secure(http.NewCrossOriginProtection().Handler(s.identify(mux))))
+}
