@@ -16,30 +16,67 @@ import (
 // Fold lowercases s, removes Vietnamese (and other Latin) diacritics, turns
 // đ into d and collapses runs of white space and punctuation into one space:
 // "  Phường BA ĐÌNH " → "phuong ba dinh".
+//
+// It is on the hot path of every name search, so precomposed letters are
+// folded through a table; only other characters go through Unicode
+// decomposition.
 func Fold(s string) string {
 	var sb strings.Builder
 	sb.Grow(len(s))
 	space := true // drop leading separators
-	for _, r := range norm.NFD.String(s) {
+	emit := func(r rune) {
 		switch {
 		case unicode.Is(unicode.Mn, r):
-			continue // combining mark: a tone or a vowel hat
+			return // combining mark: a tone or a vowel hat
 		case r == 'đ' || r == 'Đ':
 			r = 'd'
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
+		case r < 0x80 && (r >= 'a' && r <= 'z' || r >= '0' && r <= '9'):
+		case r < 0x80 && r >= 'A' && r <= 'Z':
+			r += 'a' - 'A'
+		case r >= 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)):
 			r = unicode.ToLower(r)
 		default:
 			if !space {
 				sb.WriteByte(' ')
 				space = true
 			}
-			continue
+			return
 		}
 		sb.WriteRune(r)
 		space = false
 	}
+	for _, r := range s {
+		if r < 0x80 {
+			emit(r)
+			continue
+		}
+		if b, ok := foldTable[r]; ok {
+			emit(b)
+			continue
+		}
+		for _, d := range norm.NFD.String(string(r)) {
+			emit(d)
+		}
+	}
 	return strings.TrimRight(sb.String(), " ")
 }
+
+// foldTable maps every precomposed Latin letter with diacritics that
+// Vietnamese (and the Latin-1 range) uses to its base letter.
+var foldTable = func() map[rune]rune {
+	m := map[rune]rune{}
+	add := func(lo, hi rune) {
+		for r := lo; r <= hi; r++ {
+			d := []rune(norm.NFD.String(string(r)))
+			if len(d) > 1 && d[0] < 0x80 && unicode.IsLetter(d[0]) {
+				m[r] = d[0]
+			}
+		}
+	}
+	add(0x00C0, 0x024F) // Latin-1 Supplement, Latin Extended-A and -B
+	add(0x1E00, 0x1EFF) // Latin Extended Additional: ạ ả ấ … ỹ
+	return m
+}()
 
 // Words splits the folded form of s into words.
 func Words(s string) []string { return strings.Fields(Fold(s)) }
