@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"treem/internal/audit"
@@ -69,6 +70,9 @@ func serve(ctx context.Context, env Env, args []string) error {
 	go purgeSessions(bg, d)
 	d.Jobs.Start(bg)
 
+	// Start-up allocates and drops a lot (migrations, argon2 while seeding
+	// the demo accounts): give it back to the system before going idle.
+	debug.FreeOSMemory()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

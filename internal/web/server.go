@@ -5,7 +5,10 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -15,6 +18,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"treem/internal/audit"
@@ -50,6 +55,10 @@ type Server struct {
 	routes  []Route
 	handler http.Handler
 	limits  *limiters
+
+	reqPrefix string
+	reqSeq    atomic.Uint64
+	unitCache answerCache
 }
 
 // New builds the server and its routes.
@@ -60,7 +69,9 @@ func New(d Deps) (*Server, error) {
 	if d.Units == nil {
 		d.Units = geo.Default()
 	}
-	s := &Server{Deps: d, metrics: newMetrics(d.DB), limits: newLimiters(d.Now)}
+	var b [4]byte
+	rand.Read(b[:])
+	s := &Server{Deps: d, metrics: newMetrics(d.DB), limits: newLimiters(d.Now), reqPrefix: hex.EncodeToString(b[:]) + "-"}
 	t, err := loadTemplates(d.I18n)
 	if err != nil {
 		return nil, err
@@ -76,15 +87,29 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // envelope is the JSON shape of every answer: {"data":…} or {"error":…}.
 type envelope map[string]any
 
-// writeJSON answers with v as JSON.
+// bufs are reused encoding buffers.
+var bufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// writeJSON answers with v as JSON. It encodes into a buffer first, so the
+// answer goes out with a Content-Length in one write (no chunking), and an
+// encoding error becomes a clean 500 rather than half a body.
 func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
+	buf := bufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufs.Put(buf)
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(true)
 	if err := enc.Encode(v); err != nil {
-		s.Log.Warn("write json", "err", err)
+		s.Log.Error("encode json", "err", err.Error())
+		buf.Reset()
+		buf.WriteString(`{"error":{"code":"internal","message":"internal error"}}` + "\n")
+		status = http.StatusInternalServerError
 	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
 }
 
 // data answers {"data": v}.
