@@ -19,6 +19,7 @@ import (
 	"treem/internal/config"
 	"treem/internal/errs"
 	"treem/internal/i18n"
+	"treem/internal/indicators"
 	"treem/internal/jobs"
 	"treem/internal/seal"
 	"treem/internal/store"
@@ -119,6 +120,8 @@ type Services struct {
 	Log   *slog.Logger
 	Now   func() time.Time
 	Jobs  *jobs.Queue
+
+	Indicators *indicators.Service // set by Build
 }
 
 // open connects, migrates and loads the keys. createKeys allows making a

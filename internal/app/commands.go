@@ -69,6 +69,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	defer stopBG()
 	go purgeSessions(bg, d)
 	d.Jobs.Start(bg)
+	d.Indicators.Start(bg)
 
 	// Start-up allocates and drops a lot (migrations, argon2 while seeding
 	// the demo accounts): give it back to the system before going idle.
@@ -88,6 +89,9 @@ func serve(ctx context.Context, env Env, args []string) error {
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	if err := d.Indicators.SaveSnapshot(sctx); err != nil {
+		log.Warn("indicators: snapshot at shutdown", "err", err.Error())
 	}
 	log.Info("stopped")
 	return nil
