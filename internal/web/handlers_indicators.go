@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -17,7 +18,7 @@ import (
 // indicatorRequest reads dx, pe, ou and disagg, reporting every problem
 // at once.
 func (s *Server) indicatorRequest(r *http.Request) (indicators.Request, error) {
-	q := r.URL.Query()
+	q := semicolonQuery(r.URL.RawQuery)
 	p := auth.From(r.Context())
 	req := indicators.Request{Scope: p.Unit, Lang: s.localizer(r).Lang, Disagg: q.Get("disagg")}
 	v := errs.Validation()
@@ -29,20 +30,34 @@ func (s *Server) indicatorRequest(r *http.Request) (indicators.Request, error) {
 	if len(req.Indicators) == 0 {
 		v.Field("dx", "indicators.dx_missing")
 	}
+	cat := s.Indicators.Catalogue()
+	var unknown []string
+	for _, c := range req.Indicators {
+		if _, ok := cat.Indicator(c); !ok {
+			unknown = append(unknown, c)
+		}
+	}
+	if len(unknown) > 0 {
+		v.Field("dx", "indicators.unknown_indicator", "code", strings.Join(unknown, ", "))
+	}
 	if q.Get("pe") == "" {
 		v.Field("pe", "indicators.period_missing")
 	} else {
+		var bad []string
 		for part := range strings.SplitSeq(q.Get("pe"), ";") {
 			if strings.TrimSpace(part) == "" {
 				continue
 			}
 			pe, err := indicators.ParsePeriod(part)
 			if err != nil {
-				e := errs.As(err)
-				v.Field("pe", e.Key, "period", part)
+				bad = append(bad, part)
 				continue
 			}
 			req.Periods = append(req.Periods, pe)
+		}
+		if len(bad) > 0 {
+			// Every bad period in one message.
+			v.Field("pe", "indicators.period_format", "period", strings.Join(bad, ", "))
 		}
 	}
 	req.Units = indicators.ParseUnits(q.Get("ou"))
@@ -138,12 +153,32 @@ func (s *Server) apiIndicators() http.Handler {
 	})
 }
 
+// semicolonQuery parses a query string in which values hold unescaped
+// semicolons (dx=a;b&pe=2026;2025, as DHIS2 clients write them), which
+// net/url refuses.
+func semicolonQuery(raw string) url.Values {
+	v := url.Values{}
+	for part := range strings.SplitSeq(raw, "&") {
+		if part == "" {
+			continue
+		}
+		k, val, _ := strings.Cut(part, "=")
+		k, err1 := url.QueryUnescape(k)
+		val, err2 := url.QueryUnescape(val)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		v.Add(k, val)
+	}
+	return v
+}
+
 func fmtDay(d int32) string { return fmt.Sprintf("%04d-%02d-%02d", d/10000, d/100%100, d%100) }
 
 // apiIndicatorExport answers the same query as a CSV or XLSX file.
 func (s *Server) apiIndicatorExport() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		format := r.URL.Query().Get("format")
+		format := semicolonQuery(r.URL.RawQuery).Get("format")
 		if format != "csv" && format != "xlsx" {
 			s.fail(w, r, errs.Validation().Field("format", "indicators.format"))
 			return
