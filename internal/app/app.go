@@ -53,6 +53,8 @@ func commands() []command {
 		{"migrate", "apply database migrations and exit", migrate},
 		{"demo", "seed the demo accounts into a database", demoCmd},
 		{"keys init", "create a new key file", keysInit},
+		{"indicators generate", "fill the indicators' stand-in record tables with national-scale data", indicatorsGenerate},
+		{"indicators verify", "build the indicators and compare them with plain SQL (--periods 2025;2025Q1)", indicatorsVerify},
 	}
 }
 
