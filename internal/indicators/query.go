@@ -443,37 +443,54 @@ func (e *Engine) notes(st *state, us []geo.Unit, ps []Period, lang string) []Not
 		return nil
 	}
 	g := e.units.geo
-	agg := map[[3]string]int64{}
+	years := map[int]bool{}
+	for _, p := range ps {
+		years[p.Year] = true
+	}
+	// Group the split facts of the periods' years by their successor.
+	byUnit := map[int][]splitKey{}
 	for k, n := range st.splits {
-		target := e.units.code(k.unit)
-		for _, u := range us {
-			in := u.Code == Nation || u.Code == target || (u.Level == geo.LevelProvince && g.ProvinceOf(target) == u.Code)
-			if !in {
-				continue
-			}
-			for _, p := range ps {
-				if p.Year == k.year {
-					agg[[3]string{u.Code, internName(k.old), target}] += n
-				}
-			}
+		if n > 0 && years[k.year] {
+			byUnit[k.unit] = append(byUnit[k.unit], k)
 		}
 	}
-	var out []Note
-	for k, n := range agg {
-		if n <= 0 {
-			continue
+	if len(byUnit) == 0 {
+		return nil
+	}
+	agg := map[[3]string]int64{}
+	yearOf := map[[3]string]int{}
+	add := func(ou string, ks []splitKey) {
+		for _, k := range ks {
+			key := [3]string{ou, internName(k.old), e.units.code(k.unit)}
+			agg[key] += st.splits[k]
+			yearOf[key] = k.year
 		}
+	}
+	for _, u := range us {
+		switch u.Level {
+		case "nation":
+			for _, ks := range byUnit {
+				add(u.Code, ks)
+			}
+		case geo.LevelProvince:
+			for n, ks := range byUnit {
+				if e.units.provinceNumber(n) == e.units.at[u.Code] {
+					add(u.Code, ks)
+				}
+			}
+		default:
+			add(u.Code, byUnit[e.units.at[u.Code]])
+		}
+	}
+	out := make([]Note, 0, len(agg))
+	for k, n := range agg {
 		name, _ := g.OldName(k[1])
 		succ, _ := g.ResolveOld(k[1])
-		var codes []string
+		codes := make([]string, 0, len(succ))
 		for _, s := range succ {
 			codes = append(codes, s.Code)
 		}
-		year := 0
-		for _, p := range ps {
-			year = p.Year
-		}
-		note := Note{Unit: k[0], Old: k[1], OldName: name, Successors: codes, Facts: n, Year: year}
+		note := Note{Unit: k[0], Old: k[1], OldName: name, Successors: codes, Facts: n, Year: yearOf[k]}
 		tu, _ := g.Get(k[2])
 		if lang == "en" {
 			note.Text = "Includes data of " + name + " (" + k[1] + "), split in 2025 between " + strings.Join(codes, ", ") +
