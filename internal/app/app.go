@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -53,6 +54,8 @@ func commands() []command {
 		{"migrate", "apply database migrations and exit", migrate},
 		{"demo", "seed the demo accounts into a database", demoCmd},
 		{"keys init", "create a new key file", keysInit},
+		{"keys rotate", "make a new encryption key active and re-seal stored data with it", keysRotate},
+		{"keys retire", "remove encryption keys no stored value uses any more", keysRetire},
 		{"indicators generate", "fill the indicators' stand-in record tables with national-scale data", indicatorsGenerate},
 		{"indicators verify", "build the indicators and compare them with plain SQL (--periods 2025;2025Q1)", indicatorsVerify},
 	}
@@ -229,4 +232,10 @@ func cliError(d *Services, err error) error {
 		msg += fmt.Sprintf("\n  --%s: %s", name, l.T(fe.Key, fe.Args))
 	}
 	return errors.New(msg)
+}
+
+// sealedColumns lists every encrypted column of every area, for key
+// rotation. An area with encrypted columns adds its list here.
+func sealedColumns() []seal.Column {
+	return slices.Concat(auth.SealedColumns)
 }

@@ -5,10 +5,14 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +22,9 @@ import (
 	_ "modernc.org/sqlite"
 
 	"treem/internal/app"
+	"treem/internal/auth"
+	"treem/internal/config"
+	"treem/internal/seal"
 	"treem/internal/store"
 	"treem/internal/store/storetest"
 )
@@ -285,5 +292,104 @@ func TestServeDemoPrintsHowToLogIn(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "demo.key")); err != nil {
 		t.Errorf("no key file beside the demo database: %v", err)
+	}
+}
+
+// Keys rotate while a server runs: stored secrets are re-sealed with the new
+// key, the old key can then be retired, and sign-in with the second factor
+// still works; retiring is refused while a value still needs the old key.
+func TestKeyRotation(t *testing.T) {
+	env := dbEnv(t, store.SQLite)
+	run(t, env, "user", "add", "--name", "rot.user", "--role", "analyst")
+	cfgEnv := func(k string) string { return env[k] }
+	build := func() *app.Instance {
+		fs, cfg := config.FlagSet("serve", cfgEnv, true)
+		fs.Parse(nil)
+		if err := cfg.Check(cfgEnv); err != nil {
+			t.Fatal(err)
+		}
+		inst, err := app.Build(context.Background(), cfg, app.Env{Getenv: cfgEnv, Stdout: io.Discard, Stderr: io.Discard}, app.NewLogger(io.Discard, "error"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(inst.Close)
+		return inst
+	}
+	inst := build()
+	u, err := inst.Auth.UserByName(context.Background(), "rot.user")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := auth.NewTOTPSecret()
+	if err := inst.Auth.SetTOTPSecret(context.Background(), u.ID, secret); err != nil {
+		t.Fatal(err)
+	}
+	oldKey := inst.Keys.Active()
+
+	out, err := run(t, env, "keys", "rotate", "--settle", "0")
+	if err != nil || !strings.Contains(out, "re-sealed 1 values") {
+		t.Fatalf("rotate: %v\n%s", err, out)
+	}
+	// A server started now reads the new file and the re-sealed secret.
+	fresh := build()
+	if fresh.Keys.Active() == oldKey {
+		t.Fatal("the new key is not active")
+	}
+	inUse, err := seal.InUse(context.Background(), fresh.DB, []seal.Column{{Table: "users", Key: "id", Column: "totp_secret", Context: "users.totp"}})
+	if err != nil || inUse[oldKey] != 0 || inUse[fresh.Keys.Active()] != 1 {
+		t.Fatalf("keys in use after rotation: %v %v", inUse, err)
+	}
+
+	// A value still sealed with the old key (a server that had not reloaded
+	// yet wrote it) blocks retiring.
+	raw, _ := os.ReadFile(env["TREEM_KEY_FILE"])
+	var f seal.File
+	json.Unmarshal(raw, &f)
+	f.Active = oldKey
+	stale, _ := seal.New(f)
+	sealed, _ := stale.SealString("users.totp", secret)
+	db := fresh.DB
+	db.Write(context.Background(), func(tx *store.Tx) error {
+		_, err := tx.ExecContext(context.Background(), "UPDATE users SET totp_secret = $1 WHERE id = $2", sealed, u.ID)
+		return err
+	})
+	if out, err := run(t, env, "keys", "retire"); err == nil || !strings.Contains(err.Error(), "still sealed") {
+		t.Fatalf("retire with a value on the old key: %v\n%s", err, out)
+	}
+	if out, err := run(t, env, "keys", "rotate", "--settle", "0"); err != nil {
+		t.Fatalf("second rotate: %v\n%s", err, out)
+	}
+	if out, err := run(t, env, "keys", "retire"); err != nil || !strings.Contains(out, "retired") {
+		t.Fatalf("retire: %v\n%s", err, out)
+	}
+	// Sign in with the second factor against the final key file.
+	final := build()
+	srv := httptest.NewServer(final.Web)
+	defer srv.Close()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// The account's password was generated: set a known one.
+	if err := final.DB.Write(context.Background(), func(tx *store.Tx) error {
+		h, _ := auth.HashPassword("rotation test pass")
+		_, err := tx.ExecContext(context.Background(), "UPDATE users SET password_hash = $1, must_change_password = FALSE WHERE id = $2", h, u.ID)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	post := func(path string, v url.Values) *http.Response {
+		req, _ := http.NewRequest("POST", srv.URL+path, strings.NewReader(v.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	post("/login", url.Values{"username": {"rot.user"}, "password": {"rotation test pass"}})
+	code, _ := auth.TOTPCode(secret, time.Now())
+	if res := post("/login/totp", url.Values{"code": {code}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("second factor after rotation: %d", res.StatusCode)
 	}
 }

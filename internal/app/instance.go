@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"treem/internal/config"
 	"treem/internal/demo"
@@ -24,6 +25,9 @@ type Instance struct {
 // Build opens the database (migrating it), loads keys and reference data,
 // seeds the demo data when asked and builds the HTTP handler.
 func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (*Instance, error) {
+	if env.Now == nil {
+		env.Now = time.Now
+	}
 	d, err := open(ctx, cfg, env, log, cfg.Demo)
 	if err != nil {
 		return nil, err

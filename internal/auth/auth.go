@@ -28,6 +28,13 @@ import (
 	"treem/internal/vntext"
 )
 
+// SealedColumns are the encrypted columns of accounts and sessions, for
+// key rotation.
+var SealedColumns = []seal.Column{
+	{Table: "users", Key: "id", Column: "totp_secret", Context: "users.totp"},
+	{Table: "sessions", Key: "id_hash", Column: "pending", Context: "sessions.pending"},
+}
+
 // Config tunes accounts and sessions.
 type Config struct {
 	SessionTTL   time.Duration // absolute lifetime of a session

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"treem/internal/audit"
 	"treem/internal/auth"
@@ -197,6 +198,45 @@ func (s *Server) withLang(ctx context.Context, r *http.Request, p *auth.Principa
 	return i18n.With(ctx, s.I18n.For(lang))
 }
 
+// maxFormBody bounds a form post; uploads use multipart with their own limit.
+const maxFormBody = 1 << 20
+
+// forms parses url-encoded form posts up front, within a size limit, and
+// refuses invalid UTF-8 in them, so that no handler sees mangled text.
+func (s *Server) forms(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost && r.Method != http.MethodPut && r.Method != http.MethodPatch {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.TrimSpace(ct) == "application/x-www-form-urlencoded" {
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+			if err := r.ParseForm(); err != nil {
+				var mbe *http.MaxBytesError
+				if errors.As(err, &mbe) {
+					s.fail(w, r, errs.TooLarge(maxFormBody))
+					return
+				}
+				s.fail(w, r, errs.Invalid("input.form").Wrap(err))
+				return
+			}
+			for k, vs := range r.PostForm {
+				if !utf8.ValidString(k) {
+					s.fail(w, r, errs.Invalid("input.utf8"))
+					return
+				}
+				for _, v := range vs {
+					if !utf8.ValidString(v) {
+						s.fail(w, r, errs.Invalid("input.utf8"))
+						return
+					}
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // Rule says who may use a route.
 type Rule struct {
 	Public bool        // no login (public pages, health, signed webhooks)
@@ -218,8 +258,8 @@ func need(p auth.Perm) Rule { return Rule{Perm: p} }
 // needAny allows a route to roles with any one of the permissions.
 func needAny(ps ...auth.Perm) Rule { return Rule{Any: ps} }
 
-// allows reports whether p passes the rule's permission.
-func (rule Rule) allows(p *auth.Principal) bool {
+// Allows reports whether p passes the rule's permission.
+func (rule Rule) Allows(p *auth.Principal) bool {
 	if rule.Perm != "" {
 		return p.Can(rule.Perm)
 	}
@@ -273,7 +313,7 @@ func (s *Server) guard(pattern string, rule Rule, h http.Handler) http.Handler {
 				return
 			}
 		}
-		if !rule.allows(p) {
+		if !rule.Allows(p) {
 			s.Audit.Record(background(r), audit.Event{Action: "access.denied", RecordType: "route", RecordID: pattern, Outcome: audit.Denied})
 			s.fail(w, r, errs.Forbidden())
 			return

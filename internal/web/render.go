@@ -216,7 +216,7 @@ func (s *Server) nav(p *auth.Principal, current string) []navItem {
 	}
 	var out []navItem
 	for _, n := range navigation {
-		if !(Rule{Perm: n.Perm, Any: n.Any}).allows(p) {
+		if !(Rule{Perm: n.Perm, Any: n.Any}).Allows(p) {
 			continue
 		}
 		n.Active = n.Href == current || (n.Href != "/" && strings.HasPrefix(current, n.Href+"/"))
@@ -230,7 +230,7 @@ func NavHrefs(role auth.Role) []string {
 	p := &auth.Principal{Role: role}
 	var out []string
 	for _, n := range navigation {
-		if (Rule{Perm: n.Perm, Any: n.Any}).allows(p) {
+		if (Rule{Perm: n.Perm, Any: n.Any}).Allows(p) {
 			out = append(out, n.Href)
 		}
 	}

@@ -21,6 +21,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"treem/internal/audit"
 	"treem/internal/auth"
@@ -198,20 +199,61 @@ func decode[T any](w http.ResponseWriter, r *http.Request, limit int64) (T, erro
 	if r.ContentLength > limit {
 		return v, errs.TooLarge(limit)
 	}
-	body := http.MaxBytesReader(w, r.Body, limit)
-	dec := json.NewDecoder(body)
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return v, errs.TooLarge(limit)
+		}
+		return v, errs.Invalid("json.invalid").Wrap(err)
+	}
+	// encoding/json would quietly turn invalid UTF-8 into U+FFFD: refuse
+	// it instead, so that what is stored is what was sent.
+	if !utf8.Valid(raw) {
+		return v, errs.Invalid("input.utf8")
+	}
+	if depth := jsonDepth(raw); depth > maxJSONDepth {
+		return v, errs.Invalid("json.too_deep").With("max", maxJSONDepth)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&v); err != nil {
 		return v, jsonError(err, limit)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return v, errs.TooLarge(limit)
-		}
 		return v, errs.Invalid("json.trailing")
 	}
 	return v, nil
+}
+
+// maxJSONDepth bounds nesting: no request of ours nests deeper than a few
+// levels, and a deep one is an attack on the decoder.
+const maxJSONDepth = 32
+
+// jsonDepth is the deepest nesting of objects and arrays in raw.
+func jsonDepth(raw []byte) int {
+	depth, deepest := 0, 0
+	inString, escaped := false, false
+	for _, c := range raw {
+		switch {
+		case inString:
+			if escaped {
+				escaped = false
+			} else if c == '\\' {
+				escaped = true
+			} else if c == '"' {
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
 }
 
 // jsonError explains a decoding failure: where, and what was expected.
