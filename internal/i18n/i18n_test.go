@@ -28,7 +28,9 @@ func TestPlaceholdersAgree(t *testing.T) {
 		// A message must use the same {names} in both languages, or one of
 		// them shows a raw placeholder.
 		args := map[string]any{}
-		for _, name := range []string{"n", "name", "code", "what", "want", "limit", "seconds", "minutes", "time", "offset", "max", "username"} {
+		for _, name := range []string{"n", "name", "code", "what", "want", "limit", "seconds", "minutes", "time", "offset", "max", "username",
+			// indicators and returns
+			"period", "from", "to", "indicator", "type", "dim", "measure", "level", "unit", "year", "status", "date", "points", "left", "right"} {
 			args[name] = "X"
 		}
 		for _, l := range []*i18n.Localizer{vi, en} {

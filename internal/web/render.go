@@ -62,6 +62,7 @@ func loadTemplates(b *i18n.Bundle) (*templates, error) {
 		"upper":    strings.ToUpper,
 		"isZero":   func(t time.Time) bool { return t.IsZero() },
 		"query":    queryWith,
+		"deref":    func(b *bool) bool { return b != nil && *b },
 	}
 	base := template.New("layout").Funcs(funcs)
 	if _, err := base.ParseFS(assets, "templates/layout.html", "templates/partials/*.html"); err != nil {
@@ -193,7 +194,8 @@ func flash(w http.ResponseWriter, key string) {
 type navItem struct {
 	Href   string
 	Key    string
-	Perm   auth.Perm // "" for every signed-in account
+	Perm   auth.Perm   // "" for every signed-in account
+	Any    []auth.Perm // or any one of these
 	Active bool
 }
 
@@ -201,6 +203,8 @@ type navItem struct {
 // roles that may use it. Areas add their entries here.
 var navigation = []navItem{
 	{Href: "/", Key: "nav.home"},
+	{Href: "/indicators", Key: "nav.indicators", Perm: auth.PermIndicators},
+	{Href: "/returns", Key: "nav.returns", Any: []auth.Perm{auth.PermReturnsEnter, auth.PermReturnsAppr}},
 	{Href: "/units", Key: "nav.units"},
 	{Href: "/users", Key: "nav.users", Perm: auth.PermUsersManage},
 	{Href: "/audit", Key: "nav.audit", Perm: auth.PermAuditRead},
@@ -212,7 +216,7 @@ func (s *Server) nav(p *auth.Principal, current string) []navItem {
 	}
 	var out []navItem
 	for _, n := range navigation {
-		if n.Perm != "" && !p.Can(n.Perm) {
+		if !(Rule{Perm: n.Perm, Any: n.Any}).Allows(p) {
 			continue
 		}
 		n.Active = n.Href == current || (n.Href != "/" && strings.HasPrefix(current, n.Href+"/"))
@@ -226,7 +230,7 @@ func NavHrefs(role auth.Role) []string {
 	p := &auth.Principal{Role: role}
 	var out []string
 	for _, n := range navigation {
-		if n.Perm == "" || p.Can(n.Perm) {
+		if (Rule{Perm: n.Perm, Any: n.Any}).Allows(p) {
 			out = append(out, n.Href)
 		}
 	}

@@ -28,6 +28,7 @@ import (
 	"treem/internal/errs"
 	"treem/internal/geo"
 	"treem/internal/i18n"
+	"treem/internal/indicators"
 	"treem/internal/seal"
 	"treem/internal/store"
 )
@@ -42,6 +43,8 @@ type Deps struct {
 	I18n  *i18n.Bundle
 	Units *geo.Units
 	Now   func() time.Time
+
+	Indicators *indicators.Service
 
 	TrustProxy    bool
 	SecureCookies string // auto, always, never
