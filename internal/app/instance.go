@@ -3,11 +3,15 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"strings"
 
 	"treem/internal/config"
 	"treem/internal/demo"
 	"treem/internal/geo"
+	"treem/internal/hotline"
+	"treem/internal/jobs"
 	"treem/internal/web"
 )
 
@@ -15,7 +19,9 @@ import (
 // runs one; tests build one the same way.
 type Instance struct {
 	*Services
-	Web *web.Server
+	Web     *web.Server
+	Jobs    *jobs.Queue
+	Hotline *hotline.Service
 }
 
 // Build opens the database (migrating it), loads keys and reference data,
@@ -32,13 +38,32 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (
 			return nil, fmt.Errorf("seed demo data: %w", err)
 		}
 	}
+	if log == nil {
+		log = NewLogger(io.Discard, "error")
+	}
+	q := jobs.New(d.DB, log, env.Now)
+	hl := hotline.New(hotline.Deps{DB: d.DB, Keys: d.Keys, Audit: d.Audit, Jobs: q, Log: log, Now: env.Now,
+		Config: hotlineConfig(cfg)})
 	srv, err := web.New(web.Deps{Log: log, DB: d.DB, Keys: d.Keys, Audit: d.Audit, Auth: d.Auth, I18n: d.I18n,
-		Now: env.Now, TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure, Demo: cfg.Demo})
+		Now: env.Now, TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure, Demo: cfg.Demo, Hotline: hl})
 	if err != nil {
 		d.close()
 		return nil, err
 	}
-	return &Instance{Services: d, Web: srv}, nil
+	return &Instance{Services: d, Web: srv, Jobs: q, Hotline: hl}, nil
+}
+
+func hotlineConfig(cfg *config.Config) hotline.Config {
+	h := cfg.Hotline
+	var hosts []string
+	for _, x := range strings.Split(h.ZaloMediaHosts, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			hosts = append(hosts, x)
+		}
+	}
+	return hotline.Config{TelephonySecret: h.TelephonySecret, Zalo: hotline.ZaloConfig{AppID: h.ZaloAppID,
+		OASecret: h.ZaloOASecret, AppSecret: h.ZaloAppSecret, APIURL: h.ZaloAPIURL, OAuthURL: h.ZaloOAuthURL,
+		MaxAge: h.ZaloMaxAge, MediaHosts: hosts, InitialRefresh: h.ZaloRefresh}}
 }
 
 // Close releases the database.

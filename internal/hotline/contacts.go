@@ -103,13 +103,13 @@ func (s *Service) apply(ctx context.Context, rec *record, w WrapUp) error {
 		switch c.Kind {
 		case "", "child", "adult":
 		default:
-			v.Field("caller.kind", "hotline.caller_kind")
+			v.Field("caller.kind", "hotline.caller_kind_invalid")
 		}
 		if !slices.Contains(ageBands, c.AgeBand) {
-			v.Field("caller.age_band", "hotline.age_band")
+			v.Field("caller.age_band", "hotline.age_band_invalid")
 		}
 		if sex, err := ident.ParseSex(c.Sex); err != nil {
-			v.Field("caller.sex", "hotline.sex")
+			v.Field("caller.sex", "hotline.sex_invalid")
 		} else {
 			c.Sex = sex.String()
 		}
@@ -145,10 +145,10 @@ func (s *Service) apply(ctx context.Context, rec *record, w WrapUp) error {
 				v.Field(f+"name", "hotline.too_long", "max", 200)
 			}
 			if ch.Age != nil && (*ch.Age < 0 || *ch.Age > 17) {
-				v.Field(f+"age", "hotline.child_age")
+				v.Field(f+"age", "hotline.child_age_invalid")
 			}
 			if sex, err := ident.ParseSex(ch.Sex); err != nil {
-				v.Field(f+"sex", "hotline.sex")
+				v.Field(f+"sex", "hotline.sex_invalid")
 			} else {
 				ch.Sex = sex.String()
 			}
@@ -156,7 +156,7 @@ func (s *Service) apply(ctx context.Context, rec *record, w WrapUp) error {
 				v.Field(f+"commune", "hotline.commune_unknown", "code", ch.Commune)
 			}
 			if ch.ChildID != nil && *ch.ChildID <= 0 {
-				v.Field(f+"child_id", "hotline.child_id")
+				v.Field(f+"child_id", "hotline.child_id_invalid")
 			}
 			if ch.ChildID == nil && ch.Name == "" && ch.Age == nil && ch.Commune == "" {
 				v.Field(f+"name", "hotline.child_empty")
@@ -841,12 +841,12 @@ type BlockInput struct {
 func (s *Service) BlockCaller(ctx context.Context, p *auth.Principal, id int64, in BlockInput) (*Block, error) {
 	v := errs.Validation()
 	if in.Hours < 1 || in.Hours > 720 {
-		v.Field("hours", "hotline.block_hours")
+		v.Field("hours", "hotline.block_hours_invalid")
 	}
 	switch in.Reason {
 	case "abusive", "prank", "other":
 	default:
-		v.Field("reason", "hotline.block_reason")
+		v.Field("reason", "hotline.block_reason_invalid")
 	}
 	if err := v.OrNil(); err != nil {
 		return nil, err

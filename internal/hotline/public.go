@@ -101,10 +101,10 @@ func (s *Service) SubmitReport(ctx context.Context, in PublicReport) (ReportStat
 			v.Field("child.name", "hotline.too_long", "max", 200)
 		}
 		if ch.Age != nil && (*ch.Age < 0 || *ch.Age > 17) {
-			v.Field("child.age", "hotline.child_age")
+			v.Field("child.age", "hotline.child_age_invalid")
 		}
 		if sex, err := ident.ParseSex(in.Child.Sex); err != nil {
-			v.Field("child.sex", "hotline.sex")
+			v.Field("child.sex", "hotline.sex_invalid")
 		} else {
 			ch.Sex = sex.String()
 		}

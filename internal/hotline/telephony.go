@@ -299,7 +299,7 @@ func (s *Service) applyCall(ctx context.Context, tx *store.Tx, contactID int64, 
 func (s *Service) SetExtension(ctx context.Context, p *auth.Principal, ext string) error {
 	ext = strings.TrimSpace(ext)
 	if len(ext) > 32 || strings.ContainsAny(ext, " \t\r\n") {
-		return errs.Validation().Field("extension", "hotline.extension")
+		return errs.Validation().Field("extension", "hotline.extension_invalid")
 	}
 	now := s.now()
 	return s.db.Write(ctx, func(tx *store.Tx) error {

@@ -64,6 +64,48 @@ func (s *Server) buildRoutes() http.Handler {
 	h("GET /audit", need(auth.PermAuditRead), s.auditPage())
 	h("GET /api/v1/audit", need(auth.PermAuditRead), s.apiAudit())
 
+	// Hotline 111: signed channels (no session), the public report, the
+	// counsellors' API and pages, the supervisor's figures.
+	h("POST /api/v1/telephony/events", public, s.telephonyEvents()) // HMAC-signed by the switch
+	h("POST /webhooks/zalo", public, s.zaloWebhook())               // signed by Zalo (X-ZEvent-Signature)
+	h("POST /api/v1/public/reports", public, s.limit("public-report", publicReportsPerMinute, s.apiSubmitReport()))
+	h("GET /api/v1/public/reports/{code}", public, s.apiReportStatus())
+	h("GET /report", public, s.reportPage())
+	h("POST /report", public, s.limit("public-report", publicReportsPerMinute, s.reportForm()))
+	h("GET /report/status", public, s.reportStatusPage())
+
+	h("GET /api/v1/contacts", need(auth.PermContactRead), s.apiSearchContacts())
+	h("POST /api/v1/contacts", need(auth.PermContactWrite), s.apiCreateContact())
+	h("GET /api/v1/contacts/{id}", need(auth.PermContactRead), s.apiGetContact())
+	h("PATCH /api/v1/contacts/{id}", need(auth.PermContactWrite), s.apiUpdateContact())
+	h("POST /api/v1/contacts/{id}/claim", need(auth.PermContactWrite), s.apiClaimContact())
+	h("POST /api/v1/contacts/{id}/messages", need(auth.PermContactWrite), s.apiReply())
+	h("POST /api/v1/contacts/{id}/block", need(auth.PermContactWrite), s.apiBlockCaller())
+	h("POST /api/v1/contacts/{id}/referrals", need(auth.PermContactWrite), s.apiRefer())
+	h("GET /api/v1/contacts/{id}/recording", need(auth.PermContactRead), s.apiRecording())
+	h("GET /api/v1/contacts/{id}/attachments/{aid}", need(auth.PermContactRead), s.attachment())
+	h("GET /api/v1/hotline/queue", need(auth.PermContactRead), s.apiQueue())
+	h("GET /api/v1/hotline/stats", need(auth.PermHotlineSuper), s.apiStats())
+	h("GET /api/v1/hotline/reference", need(auth.PermContactRead), s.apiRefs())
+	h("PUT /api/v1/hotline/reference/{kind}/{code}", need(auth.PermSettings), s.apiSaveRef())
+	h("PUT /api/v1/hotline/extension", need(auth.PermContactWrite), s.apiSetExtension())
+	h("PUT /api/v1/hotline/zalo/token", need(auth.PermSettings), s.apiZaloToken())
+
+	h("GET /hotline", need(auth.PermContactRead), s.workspacePage())
+	h("GET /hotline/queue", need(auth.PermContactRead), s.queueFragment())
+	h("POST /hotline/extension", need(auth.PermContactWrite), s.extensionForm())
+	h("GET /hotline/contacts", need(auth.PermContactRead), s.searchPage())
+	h("POST /hotline/contacts", need(auth.PermContactWrite), s.newContactForm())
+	h("GET /hotline/contacts/{id}", need(auth.PermContactRead), s.contactPage())
+	h("POST /hotline/contacts/{id}", need(auth.PermContactWrite), s.wrapUpForm())
+	h("POST /hotline/contacts/{id}/claim", need(auth.PermContactWrite), s.claimForm())
+	h("POST /hotline/contacts/{id}/reply", need(auth.PermContactWrite), s.replyForm())
+	h("POST /hotline/contacts/{id}/block", need(auth.PermContactWrite), s.blockForm())
+	h("POST /hotline/contacts/{id}/refer", need(auth.PermContactWrite), s.referForm())
+	h("GET /hotline/supervisor", need(auth.PermHotlineSuper), s.supervisorPage())
+	h("GET /hotline/wallboard", need(auth.PermHotlineSuper), s.wallboardPage())
+	h("GET /hotline/wallboard/panel", need(auth.PermHotlineSuper), s.wallboardPanel())
+
 	h("/api/", public, s.apiNotFound())
 
 	return s.observe(s.secure(http.NewCrossOriginProtection().Handler(s.identify(mux))))

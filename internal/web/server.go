@@ -21,6 +21,7 @@ import (
 	"treem/internal/auth"
 	"treem/internal/errs"
 	"treem/internal/geo"
+	"treem/internal/hotline"
 	"treem/internal/i18n"
 	"treem/internal/seal"
 	"treem/internal/store"
@@ -36,6 +37,8 @@ type Deps struct {
 	I18n  *i18n.Bundle
 	Units *geo.Units
 	Now   func() time.Time
+
+	Hotline *hotline.Service
 
 	TrustProxy    bool
 	SecureCookies string // auto, always, never
