@@ -289,6 +289,24 @@ func (s *Service) applyCall(ctx context.Context, tx *store.Tx, contactID int64, 
 	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 		return 0, "", fmt.Errorf("update call contact: %w", err)
 	}
+	if cl.caller != "" {
+		// The caller's number came with a later event: keep it unless the
+		// contact already has one (a counsellor's correction wins).
+		sealed, err := s.keys.SealString("hotline.caller_phone", cl.caller)
+		if err != nil {
+			return 0, "", err
+		}
+		if perr == nil {
+			sealed, err = s.keys.SealString("hotline.caller_phone", phone)
+			if err != nil {
+				return 0, "", err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE contacts SET caller_phone = $1, caller_hash = $2 WHERE id = $3 AND caller_hash IS NULL`,
+			sealed, hash, contactID); err != nil {
+			return 0, "", fmt.Errorf("update call contact caller: %w", err)
+		}
+	}
 	return contactID, number, s.audit.Append(ctx, tx, audit.Event{Action: "contact.update", RecordType: "contact",
 		RecordID: itoa(contactID), Detail: "channel=phone event"})
 }
