@@ -19,6 +19,7 @@ import (
 	"treem/internal/config"
 	"treem/internal/errs"
 	"treem/internal/i18n"
+	"treem/internal/jobs"
 	"treem/internal/seal"
 	"treem/internal/store"
 )
@@ -117,6 +118,7 @@ type Services struct {
 	I18n  *i18n.Bundle
 	Log   *slog.Logger
 	Now   func() time.Time
+	Jobs  *jobs.Queue
 }
 
 // open connects, migrates and loads the keys. createKeys allows making a
@@ -173,7 +175,7 @@ func open(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger, cr
 		}
 	}
 	return &Services{Cfg: cfg, DB: db, Keys: keys, Audit: al, I18n: b, Log: log, Now: env.Now,
-		Auth: auth.NewService(db, keys, al, acfg, env.Now)}, nil
+		Auth: auth.NewService(db, keys, al, acfg, env.Now), Jobs: jobs.New(db, log, env.Now)}, nil
 }
 
 func (d *Services) close() { d.DB.Close() }

@@ -67,7 +67,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()
 	go purgeSessions(bg, d)
-	inst.Jobs.Start(bg)
+	d.Jobs.Start(bg)
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 
@@ -11,7 +10,6 @@ import (
 	"treem/internal/demo"
 	"treem/internal/geo"
 	"treem/internal/hotline"
-	"treem/internal/jobs"
 	"treem/internal/web"
 )
 
@@ -20,7 +18,6 @@ import (
 type Instance struct {
 	*Services
 	Web     *web.Server
-	Jobs    *jobs.Queue
 	Hotline *hotline.Service
 }
 
@@ -38,11 +35,7 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (
 			return nil, fmt.Errorf("seed demo data: %w", err)
 		}
 	}
-	if log == nil {
-		log = NewLogger(io.Discard, "error")
-	}
-	q := jobs.New(d.DB, log, env.Now)
-	hl := hotline.New(hotline.Deps{DB: d.DB, Keys: d.Keys, Audit: d.Audit, Jobs: q, Log: log, Now: env.Now,
+	hl := hotline.New(hotline.Deps{DB: d.DB, Keys: d.Keys, Audit: d.Audit, Jobs: d.Jobs, Log: log, Now: env.Now,
 		Config: hotlineConfig(cfg)})
 	srv, err := web.New(web.Deps{Log: log, DB: d.DB, Keys: d.Keys, Audit: d.Audit, Auth: d.Auth, I18n: d.I18n,
 		Now: env.Now, TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure, Demo: cfg.Demo, Hotline: hl})
@@ -50,7 +43,7 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (
 		d.close()
 		return nil, err
 	}
-	return &Instance{Services: d, Web: srv, Jobs: q, Hotline: hl}, nil
+	return &Instance{Services: d, Web: srv, Hotline: hl}, nil
 }
 
 func hotlineConfig(cfg *config.Config) hotline.Config {
