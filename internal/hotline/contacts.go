@@ -364,15 +364,16 @@ func (s *Service) writeRows(ctx context.Context, tx *store.Tx, id int64, started
 				return err
 			}
 		}
+		var vals []any
 		for _, ch := range rec.children {
 			age := -1
 			if ch.Age != nil {
 				age = *ch.Age
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO contact_children (contact_id, child_id, name, age, sex, commune_code)
-				VALUES ($1, $2, $3, $4, $5, $6)`, id, ch.ChildID, ch.Name, age, ch.Sex, ch.Commune); err != nil {
-				return fmt.Errorf("insert contact child: %w", err)
-			}
+			vals = append(vals, id, ch.ChildID, ch.Name, age, ch.Sex, ch.Commune)
+		}
+		if err := multiInsert(ctx, tx, `INSERT INTO contact_children (contact_id, child_id, name, age, sex, commune_code) VALUES `, 6, vals); err != nil {
+			return fmt.Errorf("insert contact children: %w", err)
 		}
 	}
 	if has("reasons") {
@@ -381,15 +382,16 @@ func (s *Service) writeRows(ctx context.Context, tx *store.Tx, id int64, started
 				return err
 			}
 		}
+		var vals []any
 		for _, r := range rec.reasons {
 			top := r.Parent
 			if top == "" {
 				top = r.Code
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO contact_reasons (contact_id, ref_id, code, top_code, started_at)
-				VALUES ($1, $2, $3, $4, $5)`, id, r.ID, r.Code, top, store.Millis(started)); err != nil {
-				return fmt.Errorf("insert contact reason: %w", err)
-			}
+			vals = append(vals, id, r.ID, r.Code, top, store.Millis(started))
+		}
+		if err := multiInsert(ctx, tx, `INSERT INTO contact_reasons (contact_id, ref_id, code, top_code, started_at) VALUES `, 5, vals); err != nil {
+			return fmt.Errorf("insert contact reasons: %w", err)
 		}
 	}
 	if has("caller") || has("children") {
@@ -401,8 +403,8 @@ func (s *Service) writeRows(ctx context.Context, tx *store.Tx, id int64, started
 		seen := map[string]bool{}
 		var words []string
 		add := func(text string) {
-			for _, w := range vntext.Words(text) {
-				if len(w) >= 2 && len(w) <= 40 && !seen[w] {
+			for _, w := range NameTokens(text) {
+				if !seen[w] {
 					seen[w] = true
 					words = append(words, w)
 				}
@@ -412,14 +414,63 @@ func (s *Service) writeRows(ctx context.Context, tx *store.Tx, id int64, started
 		for _, ch := range rec.children {
 			add(ch.Name)
 		}
+		var vals []any
 		for _, w := range words {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO contact_words (word, started_at, contact_id) VALUES ($1, $2, $3)`,
-				w, store.Millis(started), id); err != nil {
-				return fmt.Errorf("insert search word: %w", err)
-			}
+			vals = append(vals, w, store.Millis(started), id)
+		}
+		if err := multiInsert(ctx, tx, `INSERT INTO contact_words (word, started_at, contact_id) VALUES `, 3, vals); err != nil {
+			return fmt.Errorf("insert search words: %w", err)
 		}
 	}
 	return nil
+}
+
+// maxNameWords bounds the words of a name that are indexed in pairs.
+const maxNameWords = 6
+
+// nameWords are the folded, distinct words of a name, sorted.
+func nameWords(name string) []string {
+	var out []string
+	for _, w := range vntext.Words(name) {
+		if len(w) >= 1 && len(w) <= 40 && !slices.Contains(out, w) {
+			out = append(out, w)
+		}
+	}
+	slices.Sort(out)
+	if len(out) > maxNameWords {
+		out = out[:maxNameWords]
+	}
+	return out
+}
+
+// NameTokens are the search tokens of a name: each folded word, and each
+// pair of its words (sorted, so order does not matter). A search for two
+// or more words looks up pairs, which are selective even when every word
+// alone is common (Nguyễn, Thị).
+func NameTokens(name string) []string {
+	words := nameWords(name)
+	out := slices.Clone(words)
+	for i := range words {
+		for j := i + 1; j < len(words); j++ {
+			out = append(out, words[i]+" "+words[j])
+		}
+	}
+	return out
+}
+
+// queryTokens are the tokens every match of a name query must have.
+func queryTokens(q string) []string {
+	words := nameWords(q)
+	if len(words) < 2 {
+		return words
+	}
+	var out []string
+	for i := range words {
+		for j := i + 1; j < len(words); j++ {
+			out = append(out, words[i]+" "+words[j])
+		}
+	}
+	return out
 }
 
 // Create records a contact by hand. A complete wrap-up closes it at once;
@@ -459,10 +510,12 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewContact) 
 		state = StateClosed
 	}
 	var id int64
+	var number string
+	b := base{channel: in.Channel, state: state, started: started, answered: started, ended: endIf(rec.complete, now),
+		counselor: p.UserID, createdBy: p.UserID}
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
 		var err error
-		id, _, err = s.insert(ctx, tx, base{channel: in.Channel, state: state, started: started, answered: started,
-			ended: endIf(rec.complete, now), counselor: p.UserID, createdBy: p.UserID}, rec)
+		id, number, err = s.insert(ctx, tx, b, rec)
 		if err != nil {
 			return err
 		}
@@ -472,7 +525,27 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewContact) 
 	if err != nil {
 		return nil, err
 	}
-	return s.load(ctx, id)
+	// The contact as written, without reading it back.
+	ms := func(t time.Time) time.Time { return store.Time(store.Millis(t)) }
+	c := &Contact{ID: id, Number: number, Channel: in.Channel, State: state, StartedAt: ms(started), AnsweredAt: ms(started),
+		EndedAt: ms(b.ended), CounsellorID: p.UserID, Counsellor: p.Username, Type: rec.typeCode, TypeRef: rec.typeRef.Int64,
+		Urgency: rec.urgency, Caller: rec.caller, Children: rec.children, Reasons: []string{}, Actions: rec.actions,
+		Summary: rec.summary, Complete: rec.complete, Province: rec.province, Referrals: []Referral{},
+		CreatedAt: ms(now), UpdatedAt: ms(now)}
+	if c.Children == nil {
+		c.Children = []Child{}
+	}
+	if c.Actions == nil {
+		c.Actions = []string{}
+	}
+	for _, r := range rec.reasons {
+		c.Reasons = append(c.Reasons, r.Code)
+	}
+	slices.Sort(c.Reasons)
+	if rec.followUp > 0 {
+		c.FollowUpOn = fmt.Sprintf("%04d-%02d-%02d", rec.followUp/10000, rec.followUp/100%100, rec.followUp%100)
+	}
+	return c, nil
 }
 
 func endIf(ok bool, t time.Time) time.Time {

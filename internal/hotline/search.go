@@ -15,7 +15,6 @@ import (
 	"treem/internal/errs"
 	"treem/internal/ident"
 	"treem/internal/store"
-	"treem/internal/vntext"
 )
 
 // Query is a contact search. Every filter is optional.
@@ -148,7 +147,7 @@ func (s *Service) Search(ctx context.Context, p *auth.Principal, q Query) ([]Sum
 		} else if phone, err := ident.NormalizePhone(text); err == nil {
 			b.add("c.caller_hash = " + b.arg(s.keys.Lookup("phone", phone)))
 		} else {
-			words := vntext.Words(text)
+			words := queryTokens(text)
 			if len(words) == 0 {
 				return []Summary{}, 0, "", nil
 			}

@@ -109,8 +109,8 @@ CREATE TABLE contact_reasons (
 CREATE INDEX contact_reasons_code ON contact_reasons (code, started_at, contact_id);
 CREATE INDEX contact_reasons_top ON contact_reasons (top_code, started_at, contact_id);
 
--- Search words: folded (no diacritics, lower case) words of the caller's
--- and the children's names, the contact's number and a few codes.
+-- Search tokens: folded (no diacritics, lower case) words of the caller's
+-- and the children's names, and each pair of words of one name.
 CREATE TABLE contact_words (
     word TEXT NOT NULL,
     started_at BIGINT NOT NULL,
