@@ -534,3 +534,39 @@ func TestHotlinePagesRenderInBothLanguages(t *testing.T) {
 		t.Fatalf("complete by form: %d %s", res.Code, res.Body)
 	}
 }
+
+func TestHotlineEndpointsAreDescribed(t *testing.T) {
+	h := testenv.New(t)
+	var doc struct {
+		Paths map[string]map[string]any
+	}
+	h.Anonymous().Get(t, "/api/v1/openapi.json").JSON(t, &doc)
+	for _, r := range h.App.Web.Routes() {
+		method, path, _ := strings.Cut(r.Pattern, " ")
+		hot := strings.HasPrefix(path, "/api/v1/contacts") || strings.HasPrefix(path, "/api/v1/hotline") ||
+			strings.HasPrefix(path, "/api/v1/public") || strings.HasPrefix(path, "/api/v1/telephony") || strings.HasPrefix(path, "/webhooks/")
+		if !hot {
+			continue
+		}
+		if _, ok := doc.Paths[path][strings.ToLower(method)]; !ok {
+			t.Errorf("%s is not in openapi.json", r.Pattern)
+		}
+	}
+}
+
+func TestHotlineCatalogsHaveTheSameKeys(t *testing.T) {
+	h := testenv.New(t)
+	b := h.App.I18n
+	for _, k := range b.Keys("vi") {
+		if strings.HasPrefix(k, "hotline.") || strings.HasPrefix(k, "report.") {
+			if !b.Has("en", k) {
+				t.Errorf("%s has no English", k)
+			}
+		}
+	}
+	for _, k := range b.Keys("en") {
+		if !b.Has("vi", k) {
+			t.Errorf("%s has no Vietnamese", k)
+		}
+	}
+}
