@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"treem/internal/auth"
 	"treem/internal/config"
 	"treem/internal/demo"
 	"treem/internal/geo"
@@ -37,6 +38,20 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (
 	}
 	hl := hotline.New(hotline.Deps{DB: d.DB, Keys: d.Keys, Audit: d.Audit, Jobs: d.Jobs, Log: log, Now: env.Now,
 		Config: hotlineConfig(cfg)})
+	if cfg.Demo {
+		var ids []int64
+		for _, a := range demo.Accounts {
+			if a.Role == auth.Counsellor || a.Role == auth.Supervisor {
+				if u, err := d.Auth.UserByName(ctx, a.Username); err == nil {
+					ids = append(ids, u.ID)
+				}
+			}
+		}
+		if err := hl.SeedDemo(cliContext(ctx, env.Getenv), ids); err != nil {
+			d.close()
+			return nil, fmt.Errorf("seed hotline demo data: %w", err)
+		}
+	}
 	srv, err := web.New(web.Deps{Log: log, DB: d.DB, Keys: d.Keys, Audit: d.Audit, Auth: d.Auth, I18n: d.I18n,
 		Now: env.Now, TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure, Demo: cfg.Demo, Hotline: hl})
 	if err != nil {

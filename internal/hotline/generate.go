@@ -14,9 +14,10 @@ import (
 
 // GenOptions shape a generated national contact history.
 type GenOptions struct {
-	Contacts    int       // how many (5,000,000 is ten years of the national hotline)
-	Years       int       // spread over this many years before End
-	End         time.Time // the newest contact; zero: now
+	Contacts    int           // how many (5,000,000 is ten years of the national hotline)
+	Years       int           // spread over this many years before End
+	Span        time.Duration // instead of Years: spread over this long before End
+	End         time.Time     // the newest contact; zero: now
 	Seed        uint64
 	Counsellors []int64 // user ids contacts are attributed to
 	Batch       int     // contacts per transaction; zero: 2,000
@@ -104,6 +105,9 @@ func (s *Service) Generate(ctx context.Context, o GenOptions, progress func(done
 	}
 	r := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
 	start := o.End.AddDate(-o.Years, 0, 0)
+	if o.Span > 0 {
+		start = o.End.Add(-o.Span)
+	}
 	span := o.End.Sub(start)
 	step := span / time.Duration(o.Contacts)
 	var nextID int64
@@ -294,4 +298,40 @@ func multiInsert(ctx context.Context, tx *store.Tx, prefix string, cols int, val
 		vals = vals[n*cols:]
 	}
 	return nil
+}
+
+// SeedDemo gives a demonstration database a month of invented contacts
+// and a few waiting in the queue (a report, a Zalo conversation, a call),
+// once: it does nothing when contacts exist.
+func (s *Service) SeedDemo(ctx context.Context, counsellors []int64) error {
+	var n int
+	if err := s.db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM contacts`).Scan(&n); err != nil || n > 0 {
+		return err
+	}
+	now := s.now()
+	if err := s.Generate(ctx, GenOptions{Contacts: 1200, Span: 30 * 24 * time.Hour, End: now.Add(-time.Hour), Seed: 2026,
+		Counsellors: counsellors}, nil); err != nil {
+		return err
+	}
+	age := 9
+	if _, err := s.SubmitReport(ctx, PublicReport{Description: "Cháu bé nhà bên cạnh thường xuyên bị bố đánh, tối qua khóc rất lâu.",
+		Commune: "00004", Child: &struct {
+			Name string `json:"name"`
+			Age  *int   `json:"age"`
+			Sex  string `json:"sex"`
+		}{Name: "Lê Minh Khôi", Age: &age, Sex: "Nam"}, Anonymous: true}); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, func(tx *store.Tx) error {
+		_, _, err := s.insert(ctx, tx, base{channel: ChannelZalo, state: StateWaiting, started: now.Add(-4 * time.Minute),
+			queued: now.Add(-4 * time.Minute), hash: s.keys.Lookup("zalo", "demo-zalo-user"), zaloUser: "demo-zalo-user"},
+			&record{urgency: "emergency"})
+		if err != nil {
+			return err
+		}
+		_, _, err = s.insert(ctx, tx, base{channel: ChannelPhone, state: StateWaiting, started: now.Add(-90 * time.Second),
+			queued: now.Add(-90 * time.Second), hash: s.keys.Lookup("phone", "0912345678"), callID: "demo-call"},
+			&record{phone: "0912345678"})
+		return err
+	})
 }

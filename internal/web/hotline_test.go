@@ -570,3 +570,18 @@ func TestHotlineCatalogsHaveTheSameKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestDemoHasAHotlineToLookAt(t *testing.T) {
+	h := testenv.NewWith(t, testenv.Options{Demo: true})
+	b := h.Browser(t)
+	if res := b.Login(t, "tuvan", "treem-demo-2026"); res.Code != http.StatusSeeOther {
+		t.Fatalf("demo login: %d", res.Code)
+	}
+	page := string(b.Get(t, "/hotline").Body)
+	if !strings.Contains(page, "111-2026-") {
+		t.Fatal("the demo queue is empty")
+	}
+	if n := count(t, h, "contacts"); n < 1000 {
+		t.Fatalf("demo contacts: %d", n)
+	}
+}
