@@ -197,7 +197,9 @@ func zaloBurst(ctx context.Context, inst *app.Instance, client *http.Client, bas
 		req.Header.Set("X-ZEvent-Signature", sig)
 		res, err := client.Do(req)
 		if err != nil {
-			bad.Add(1)
+			if bad.Add(1) <= 3 {
+				fmt.Fprintln(os.Stderr, "zalo post:", err)
+			}
 			return
 		}
 		var out struct {

@@ -213,11 +213,21 @@ func (s *Service) processZaloJob(ctx context.Context, j jobs.Job) error {
 			VALUES ($1, 'in', $2, $3, $4, $5) RETURNING id`, contactID, msgID, kind, sealedText, store.Millis(at)).Scan(&messageID); err != nil {
 			return fmt.Errorf("insert zalo message: %w", err)
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE contacts SET updated_at = $1 WHERE id = $2`, store.Millis(s.now()), contactID)
-		return err
+		if _, err := tx.ExecContext(ctx, `UPDATE contacts SET updated_at = $1 WHERE id = $2`, store.Millis(s.now()), contactID); err != nil {
+			return err
+		}
+		if len(ev.Message.Attachments) == 0 || kind == "location" {
+			// Nothing more to fetch: done in the same transaction.
+			_, err := tx.ExecContext(ctx, `UPDATE zalo_deliveries SET processed_at = $1 WHERE id = $2`, store.Millis(s.now()), args.Delivery)
+			return err
+		}
+		return nil
 	})
 	if err != nil {
 		return err
+	}
+	if len(ev.Message.Attachments) == 0 || kind == "location" {
+		return nil
 	}
 	for i, a := range ev.Message.Attachments {
 		if a.Type != "image" && a.Type != "file" && a.Type != "gif" {
