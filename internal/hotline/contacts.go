@@ -777,17 +777,26 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, w Wra
 		if counsellor == 0 && p.Role == auth.Counsellor {
 			counsellor = p.UserID
 		}
+		answered := store.Millis(c.AnsweredAt)
+		if state == StateWaiting && counsellor != 0 {
+			// Working on a waiting conversation or report takes it off the queue.
+			state = StateActive
+			if answered == 0 {
+				answered = store.Millis(now)
+			}
+		}
 		// The update is conditional on the version read, so two saves
 		// racing do not silently overwrite each other.
 		res, err := tx.ExecContext(ctx, `UPDATE contacts SET type_ref = $1, type_code = $2, urgency = $3, urgency_rank = $4,
 			caller_kind = $5, caller_relation = $6, caller_age_band = $7, caller_sex = $8, caller_commune = $9,
 			caller_name = $10, caller_phone = $11, caller_hash = $12, summary = $13, actions = $14, follow_up_on = $15,
-			complete = $16, province_code = $17, state = $18, ended_at = $19, counsellor_id = $20, updated_at = $21
+			complete = $16, province_code = $17, state = $18, ended_at = $19, counsellor_id = $20, updated_at = $21,
+			answered_at = $24
 			WHERE id = $22 AND updated_at = $23`,
 			rec.typeRef, rec.typeCode, rec.urgency, urgencyRank[rec.urgency], rec.caller.Kind, rec.caller.Relation,
 			rec.caller.AgeBand, rec.caller.Sex, rec.caller.Commune, name, phone, hash, summary,
 			strings.Join(rec.actions, ","), rec.followUp, rec.complete, rec.province, state, ended,
-			nullID(counsellor), store.Millis(now), id, store.Millis(c.UpdatedAt))
+			nullID(counsellor), store.Millis(now), id, store.Millis(c.UpdatedAt), answered)
 		if err != nil {
 			return fmt.Errorf("update contact: %w", err)
 		}

@@ -270,7 +270,7 @@ func (s *Service) sees(ctx context.Context, p *auth.Principal, c *Contact) bool 
 	if p == nil {
 		return false
 	}
-	if national(p) {
+	if national(p) || (c.CounsellorID != 0 && c.CounsellorID == p.UserID) {
 		return true
 	}
 	if p.Role != auth.ProvinceOfficer && c.Province != "" && c.Province == p.Province {

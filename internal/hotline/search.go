@@ -64,7 +64,7 @@ func scope(b *builder, p *auth.Principal) {
 		b.add(referred)
 		return
 	}
-	b.add("(c.province_code = " + prov + " OR " + referred + ")")
+	b.add("(c.province_code = " + prov + " OR " + referred + " OR c.counsellor_id = " + b.arg(p.UserID) + ")")
 }
 
 // Search finds contacts in the caller's scope, newest first, with the

@@ -273,6 +273,19 @@ func (s *Service) conversation(ctx context.Context, tx *store.Tx, user string, a
 		}
 	}
 	hash := s.keys.Lookup("zalo", user)
+	if contactID != 0 {
+		// A blocked user's messages gather in their blocked conversation
+		// while the block lasts.
+		var state string
+		tx.QueryRowContext(ctx, `SELECT state FROM contacts WHERE id = $1`, contactID).Scan(&state)
+		if state == StateBlocked {
+			if b, err := s.activeBlock(ctx, tx, hash); err != nil {
+				return 0, err
+			} else if b != nil {
+				return contactID, nil
+			}
+		}
+	}
 	state := StateWaiting
 	if b, err := s.activeBlock(ctx, tx, hash); err != nil {
 		return 0, err

@@ -290,3 +290,31 @@ func TestZaloRepliesRefreshTheTokenAndStoreItFirst(t *testing.T) {
 		}
 	})
 }
+
+func TestBlockedZaloUserStaysOutOfTheQueue(t *testing.T) {
+	zaloEnv(t, func(t *testing.T, h *testenv.Env, z *fakeZalo) {
+		c := h.User(t, auth.Counsellor, "")
+		body, sig := zaloDelivery("user_send_text", "zu-troll", "t-1", "hahaha", h.Clock.Now())
+		postZalo(t, h, body, sig)
+		h.App.Jobs.RunDue(context.Background())
+		var q struct{ Data []hotline.Summary }
+		c.Get(t, "/api/v1/hotline/queue").JSON(t, &q)
+		id := q.Data[0].ID
+		if res := c.Post(t, fmt.Sprintf("/api/v1/contacts/%d/block", id), `{"hours":24,"reason":"abusive"}`); res.Code != 201 {
+			t.Fatalf("block: %s", res)
+		}
+		c.Patch(t, fmt.Sprintf("/api/v1/contacts/%d", id), `{"type":"abusive","complete":true}`)
+		for i := 2; i <= 4; i++ {
+			body, sig := zaloDelivery("user_send_text", "zu-troll", fmt.Sprintf("t-%d", i), "lại đây", h.Clock.Now())
+			postZalo(t, h, body, sig)
+		}
+		h.App.Jobs.RunDue(context.Background())
+		c.Get(t, "/api/v1/hotline/queue").JSON(t, &q)
+		if len(q.Data) != 0 {
+			t.Fatalf("a blocked Zalo user queued: %+v", q.Data)
+		}
+		if n := count(t, h, "contacts"); n != 2 {
+			t.Fatalf("the blocked user's messages should gather in one blocked conversation: %d contacts", n)
+		}
+	})
+}
