@@ -425,8 +425,12 @@ func (s *Service) writeRows(ctx context.Context, tx *store.Tx, id int64, started
 	return nil
 }
 
-// maxNameWords bounds the words of a name that are indexed in pairs.
-const maxNameWords = 6
+// maxNameWords bounds the words of a name that are indexed, and
+// maxTokenWords the words of one token.
+const (
+	maxNameWords  = 6
+	maxTokenWords = 4
+)
 
 // nameWords are the folded, distinct words of a name, sorted.
 func nameWords(name string) []string {
@@ -443,34 +447,41 @@ func nameWords(name string) []string {
 	return out
 }
 
-// NameTokens are the search tokens of a name: each folded word, and each
-// pair of its words (sorted, so order does not matter). A search for two
-// or more words looks up pairs, which are selective even when every word
-// alone is common (Nguyễn, Thị).
+// NameTokens are the search tokens of a name: every set of up to four of
+// its folded words, sorted and joined by spaces ("mai nguyen thi" for
+// Nguyễn Thị Mai). A query of up to four words is then one token, found
+// in one index lookup, whatever the order of the words and however common
+// each word is alone (Nguyễn, Thị).
 func NameTokens(name string) []string {
 	words := nameWords(name)
-	out := slices.Clone(words)
-	for i := range words {
-		for j := i + 1; j < len(words); j++ {
-			out = append(out, words[i]+" "+words[j])
+	var out []string
+	n := len(words)
+	for mask := 1; mask < 1<<n; mask++ {
+		var set []string
+		for i := 0; i < n; i++ {
+			if mask&(1<<i) != 0 {
+				set = append(set, words[i])
+			}
+		}
+		if len(set) <= maxTokenWords {
+			out = append(out, strings.Join(set, " "))
 		}
 	}
 	return out
 }
 
-// queryTokens are the tokens every match of a name query must have.
+// queryTokens are the tokens every match of a name query must have: the
+// query's words as one token, or, for a longer query, its first and its
+// last four words.
 func queryTokens(q string) []string {
 	words := nameWords(q)
-	if len(words) < 2 {
-		return words
+	if len(words) == 0 {
+		return nil
 	}
-	var out []string
-	for i := range words {
-		for j := i + 1; j < len(words); j++ {
-			out = append(out, words[i]+" "+words[j])
-		}
+	if len(words) <= maxTokenWords {
+		return []string{strings.Join(words, " ")}
 	}
-	return out
+	return []string{strings.Join(words[:maxTokenWords], " "), strings.Join(words[len(words)-maxTokenWords:], " ")}
 }
 
 // Create records a contact by hand. A complete wrap-up closes it at once;

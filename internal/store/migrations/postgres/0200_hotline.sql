@@ -110,7 +110,7 @@ CREATE INDEX contact_reasons_code ON contact_reasons (code, started_at, contact_
 CREATE INDEX contact_reasons_top ON contact_reasons (top_code, started_at, contact_id);
 
 -- Search tokens: folded (no diacritics, lower case) words of the caller's
--- and the children's names, and each pair of words of one name.
+-- and the children's names: every set of up to four words of one name, sorted.
 CREATE TABLE contact_words (
     word TEXT NOT NULL,
     started_at BIGINT NOT NULL,
