@@ -691,13 +691,13 @@ func (s *Service) loadQ(ctx context.Context, q store.Queryer, id int64) (*Contac
 func (s *Service) Get(ctx context.Context, p *auth.Principal, id int64) (*Contact, error) {
 	c, err := s.load(ctx, id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !s.sees(ctx, p, c)) {
-		s.audit.Record(ctx, audit.Event{Action: "contact.read", RecordType: "contact", RecordID: itoa(id), Outcome: audit.NotFound})
+		s.audit.Record(context.WithoutCancel(ctx), audit.Event{Action: "contact.read", RecordType: "contact", RecordID: itoa(id), Outcome: audit.NotFound})
 		return nil, errs.NotFound("contact")
 	}
 	if err != nil {
 		return nil, err
 	}
-	if err := s.audit.Record(ctx, audit.Event{Action: "contact.read", RecordType: "contact", RecordID: itoa(id)}); err != nil {
+	if err := s.audit.Record(context.WithoutCancel(ctx), audit.Event{Action: "contact.read", RecordType: "contact", RecordID: itoa(id)}); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -1052,5 +1052,5 @@ func (s *Service) Recording(ctx context.Context, p *auth.Principal, id int64) (s
 	if err != nil {
 		return "", err
 	}
-	return url, s.audit.Record(ctx, audit.Event{Action: "contact.recording.read", RecordType: "contact", RecordID: itoa(id)})
+	return url, s.audit.Record(context.WithoutCancel(ctx), audit.Event{Action: "contact.recording.read", RecordType: "contact", RecordID: itoa(id)})
 }

@@ -201,7 +201,7 @@ func (s *Service) Search(ctx context.Context, p *auth.Principal, q Query) ([]Sum
 		}
 	}
 	detail := fmt.Sprintf("filters=%s shown=%d total=%d", strings.Join(sortStrings(used), ","), len(out), total)
-	if err := s.audit.Record(ctx, audit.Event{Action: "contact.search", RecordType: "contact", Detail: detail}); err != nil {
+	if err := s.audit.Record(context.WithoutCancel(ctx), audit.Event{Action: "contact.search", RecordType: "contact", Detail: detail}); err != nil {
 		return nil, 0, "", err
 	}
 	return out, total, next, nil

@@ -445,7 +445,7 @@ func (s *Service) AttachmentData(ctx context.Context, p *auth.Principal, contact
 	if err != nil {
 		return Attachment{}, nil, err
 	}
-	return a, data, s.audit.Record(ctx, audit.Event{Action: "contact.attachment.read", RecordType: "contact",
+	return a, data, s.audit.Record(context.WithoutCancel(ctx), audit.Event{Action: "contact.attachment.read", RecordType: "contact",
 		RecordID: itoa(contactID), Detail: "attachment=" + itoa(id)})
 }
 
@@ -686,7 +686,7 @@ func (s *Service) SetZaloRefreshToken(ctx context.Context, p *auth.Principal, to
 	if err := s.storeTokens(ctx, "", token, 0, true); err != nil {
 		return err
 	}
-	return s.audit.Record(ctx, audit.Event{Action: "hotline.zalo_token.set", RecordType: "setting", RecordID: "zalo_tokens"})
+	return s.audit.Record(context.WithoutCancel(ctx), audit.Event{Action: "hotline.zalo_token.set", RecordType: "setting", RecordID: "zalo_tokens"})
 }
 
 // refresh trades the refresh token for a new pair at Zalo's OAuth server.
