@@ -278,11 +278,12 @@ func zaloBurst(ctx context.Context, inst *app.Instance, client *http.Client, bas
 	for {
 		var left int
 		inst.DB.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM zalo_deliveries WHERE processed_at = 0`).Scan(&left)
-		if left == 0 || time.Since(t0) > 5*time.Minute {
+		if left == 0 || time.Since(t0) > 90*time.Second {
 			var msgs int
 			inst.DB.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM hotline_messages WHERE msg_id LIKE $1`, run+"-%").Scan(&msgs)
-			fmt.Printf("processing finished %s after the last acknowledgement; %d messages from %d deliveries; %d left\n",
-				time.Since(t0).Round(time.Second), msgs, total, left)
+			el := time.Since(start)
+			fmt.Printf("processing (background jobs): %d messages from %d deliveries %s after the burst began (%.0f a second); %d left\n",
+				msgs, total, el.Round(time.Second), float64(msgs)/el.Seconds(), left)
 			return
 		}
 		time.Sleep(time.Second)
