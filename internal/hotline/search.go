@@ -134,11 +134,22 @@ func (s *Service) Search(ctx context.Context, p *auth.Principal, q Query) ([]Sum
 		}
 		b.add("c.counsellor_id = " + b.arg(id))
 	}
+	// rangeCarried: a subquery already limits the dates (the same as the
+	// contact's), so the contacts table's date index is not the way in.
+	rangeCarried := false
 	if q.Reason != "" {
 		r := b.arg(q.Reason)
 		b.add("c.id IN (SELECT cr.contact_id FROM contact_reasons cr WHERE (cr.code = " + r + " OR cr.top_code = " + r + ")" +
 			timeRange("cr.started_at") + ")")
+		if !q.From.IsZero() || !q.To.IsZero() {
+			rangeCarried, selective = true, true
+		}
 	}
+	// word: a name search is driven from the token index, which is in date
+	// order: the page is read in that order (only its rows are fetched) and,
+	// with no other filter, the total is counted on the index alone.
+	word := ""
+	var wordConds []string
 	if text := strings.TrimSpace(q.Q); text != "" {
 		selective = true
 		if m := numberRE.FindStringSubmatch(strings.ToUpper(text)); m != nil {
@@ -151,32 +162,62 @@ func (s *Service) Search(ctx context.Context, p *auth.Principal, q Query) ([]Sum
 			if len(words) == 0 {
 				return []Summary{}, 0, "", nil
 			}
-			for _, w := range words {
-				b.add("c.id IN (SELECT cw.contact_id FROM contact_words cw WHERE cw.word = " + b.arg(w) + timeRange("cw.started_at") + ")")
+			word = words[0]
+			others := len(b.where)
+			wordConds = append(wordConds, "cw.word = "+b.arg(word))
+			if r := timeRange("cw.started_at"); r != "" {
+				wordConds = append(wordConds, strings.TrimPrefix(r, " AND "))
+			}
+			for _, w := range words[1:] {
+				b.add("c.id IN (SELECT cw2.contact_id FROM contact_words cw2 WHERE cw2.word = " + b.arg(w) + ")")
+			}
+			rangeCarried = true
+			if others == 0 && len(words) == 1 {
+				wordConds = append(wordConds, "") // marks: the index alone answers the count
 			}
 		}
 	}
-	if !q.From.IsZero() {
-		b.add("c.started_at >= " + b.arg(store.Millis(q.From)))
+	if !rangeCarried {
+		if !q.From.IsZero() {
+			b.add("c.started_at >= " + b.arg(store.Millis(q.From)))
+		}
+		if !q.To.IsZero() {
+			b.add("c.started_at < " + b.arg(store.Millis(q.To)))
+		}
 	}
-	if !q.To.IsZero() {
-		b.add("c.started_at < " + b.arg(store.Millis(q.To)))
-	}
-	var total int
-	if err := s.db.Read().QueryRowContext(ctx, "SELECT COUNT(*) FROM contacts c"+b.sql(), b.args...).Scan(&total); err != nil {
-		return nil, 0, "", fmt.Errorf("count contacts: %w", err)
-	}
-	if q.Cursor != "" {
-		a, i := b.arg(curAt), b.arg(curID)
-		b.add("(c.started_at < " + a + " OR (c.started_at = " + a + " AND c.id < " + i + "))")
-	}
+	from := " FROM contacts c"
 	order := " ORDER BY c.started_at DESC, c.id DESC"
 	if selective {
 		// A few matches: find them by their index, then sort, rather than
 		// walk the whole table in date order.
 		order = " ORDER BY c.started_at + 0 DESC, c.id DESC"
 	}
-	rows, err := s.db.Read().QueryContext(ctx, "SELECT "+summaryCols+" FROM contacts c LEFT JOIN users u ON u.id = c.counsellor_id"+
+	indexOnly := false
+	if word != "" {
+		if wordConds[len(wordConds)-1] == "" {
+			indexOnly, wordConds = true, wordConds[:len(wordConds)-1]
+		}
+		from = " FROM contact_words cw JOIN contacts c ON c.id = cw.contact_id"
+		b.where = append(wordConds, b.where...)
+		order = " ORDER BY cw.started_at DESC, cw.contact_id DESC"
+	}
+	var total int
+	countQ := "SELECT COUNT(*)" + from + b.sql()
+	if indexOnly {
+		countQ = "SELECT COUNT(*) FROM contact_words cw" + b.sql()
+	}
+	if err := s.db.Read().QueryRowContext(ctx, countQ, b.args...).Scan(&total); err != nil {
+		return nil, 0, "", fmt.Errorf("count contacts: %w", err)
+	}
+	if q.Cursor != "" {
+		a, i := b.arg(curAt), b.arg(curID)
+		if word != "" {
+			b.add("(cw.started_at < " + a + " OR (cw.started_at = " + a + " AND cw.contact_id < " + i + "))")
+		} else {
+			b.add("(c.started_at < " + a + " OR (c.started_at = " + a + " AND c.id < " + i + "))")
+		}
+	}
+	rows, err := s.db.Read().QueryContext(ctx, "SELECT "+summaryCols+from+" LEFT JOIN users u ON u.id = c.counsellor_id"+
 		b.sql()+order+" LIMIT "+strconv.Itoa(q.Limit+1), b.args...)
 	if err != nil {
 		return nil, 0, "", fmt.Errorf("search contacts: %w", err)
