@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
+	"treem/internal/auth"
 	"treem/internal/config"
 	"treem/internal/demo"
 	"treem/internal/geo"
+	"treem/internal/hotline"
 	"treem/internal/indicators"
 	"treem/internal/indicators/facts"
 	"treem/internal/indicators/standin"
@@ -19,7 +22,8 @@ import (
 // runs one; tests build one the same way.
 type Instance struct {
 	*Services
-	Web *web.Server
+	Web     *web.Server
+	Hotline *hotline.Service
 }
 
 // Build opens the database (migrating it), loads keys and reference data,
@@ -45,13 +49,42 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (
 		return nil, err
 	}
 	d.Indicators = ind
+	hl := hotline.New(hotline.Deps{DB: d.DB, Keys: d.Keys, Audit: d.Audit, Jobs: d.Jobs, Log: log, Now: env.Now,
+		Config: hotlineConfig(cfg)})
+	if cfg.Demo {
+		var ids []int64
+		for _, a := range demo.Accounts {
+			if a.Role == auth.Counsellor || a.Role == auth.Supervisor {
+				if u, err := d.Auth.UserByName(ctx, a.Username); err == nil {
+					ids = append(ids, u.ID)
+				}
+			}
+		}
+		if err := hl.SeedDemo(cliContext(ctx, env.Getenv), ids); err != nil {
+			d.close()
+			return nil, fmt.Errorf("seed hotline demo data: %w", err)
+		}
+	}
 	srv, err := web.New(web.Deps{Log: log, DB: d.DB, Keys: d.Keys, Audit: d.Audit, Auth: d.Auth, I18n: d.I18n,
-		Indicators: ind, Now: env.Now, TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure, Demo: cfg.Demo})
+		Indicators: ind, Hotline: hl, Now: env.Now, TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure, Demo: cfg.Demo})
 	if err != nil {
 		d.close()
 		return nil, err
 	}
-	return &Instance{Services: d, Web: srv}, nil
+	return &Instance{Services: d, Web: srv, Hotline: hl}, nil
+}
+
+func hotlineConfig(cfg *config.Config) hotline.Config {
+	h := cfg.Hotline
+	var hosts []string
+	for _, x := range strings.Split(h.ZaloMediaHosts, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			hosts = append(hosts, x)
+		}
+	}
+	return hotline.Config{TelephonySecret: h.TelephonySecret, Zalo: hotline.ZaloConfig{AppID: h.ZaloAppID,
+		OASecret: h.ZaloOASecret, AppSecret: h.ZaloAppSecret, APIURL: h.ZaloAPIURL, OAuthURL: h.ZaloOAuthURL,
+		MaxAge: h.ZaloMaxAge, MediaHosts: hosts, InitialRefresh: h.ZaloRefresh}}
 }
 
 // Close releases the database.

@@ -34,7 +34,22 @@ type Config struct {
 	// IndicatorStandins counts the indicators' stand-in tables (package
 	// indicators/standin) while the registry, hotline and case areas are
 	// not yet wired: for tests, the benchmark and trying the dashboards.
-	IndicatorStandins bool // TREEM_INDICATOR_STANDINS=1
+	IndicatorStandins bool    // TREEM_INDICATOR_STANDINS=1
+	Hotline           Hotline // Tổng đài 111: telephony and Zalo OA
+}
+
+// Hotline configures the hotline's channels. Secrets come best from the
+// environment (a flag shows in the process list).
+type Hotline struct {
+	TelephonySecret string        // TREEM_TELEPHONY_SECRET: HMAC key of the telephony webhook
+	ZaloAppID       string        // TREEM_ZALO_APP_ID
+	ZaloOASecret    string        // TREEM_ZALO_OA_SECRET: the OA secret key that signs webhooks
+	ZaloAppSecret   string        // TREEM_ZALO_APP_SECRET: the app's secret key, for refreshing tokens
+	ZaloAPIURL      string        // TREEM_ZALO_API_URL: the OA API (replies)
+	ZaloOAuthURL    string        // TREEM_ZALO_OAUTH_URL: the token endpoint's base
+	ZaloMaxAge      time.Duration // TREEM_ZALO_MAX_AGE: older (or further future) webhook timestamps are refused
+	ZaloMediaHosts  string        // TREEM_ZALO_MEDIA_HOSTS: host suffixes attachments may be fetched from
+	ZaloRefresh     string        // TREEM_ZALO_REFRESH_TOKEN: first refresh token, used when none is stored
 }
 
 // Getenv is os.Getenv; tests pass their own.
@@ -66,6 +81,15 @@ func FlagSet(name string, getenv Getenv, serve bool) (*flag.FlagSet, *Config) {
 		fs.DurationVar(&c.IdleTimeout, "idle-timeout", envDuration(getenv, "TREEM_IDLE_TIMEOUT", 30*time.Minute), "a session unused this long ends (TREEM_IDLE_TIMEOUT)")
 		fs.StringVar(&c.RequireTOTP, "require-totp", env("TREEM_REQUIRE_TOTP", "admin,analyst,province_officer"), "roles that must use a second factor, or none (TREEM_REQUIRE_TOTP)")
 		fs.BoolVar(&c.IndicatorStandins, "indicator-standins", env("TREEM_INDICATOR_STANDINS", "") == "1", "count the indicators' stand-in record tables (TREEM_INDICATOR_STANDINS=1)")
+		fs.StringVar(&c.Hotline.TelephonySecret, "telephony-secret", env("TREEM_TELEPHONY_SECRET", ""), "secret of the signed telephony webhook (TREEM_TELEPHONY_SECRET; prefer the variable)")
+		fs.StringVar(&c.Hotline.ZaloAppID, "zalo-app-id", env("TREEM_ZALO_APP_ID", ""), "Zalo app id (TREEM_ZALO_APP_ID)")
+		fs.StringVar(&c.Hotline.ZaloOASecret, "zalo-oa-secret", env("TREEM_ZALO_OA_SECRET", ""), "Zalo OA secret key that signs webhooks (TREEM_ZALO_OA_SECRET; prefer the variable)")
+		fs.StringVar(&c.Hotline.ZaloAppSecret, "zalo-app-secret", env("TREEM_ZALO_APP_SECRET", ""), "Zalo app secret key, for refreshing access tokens (TREEM_ZALO_APP_SECRET; prefer the variable)")
+		fs.StringVar(&c.Hotline.ZaloAPIURL, "zalo-api-url", env("TREEM_ZALO_API_URL", "https://openapi.zalo.me"), "Zalo OA API base URL (TREEM_ZALO_API_URL)")
+		fs.StringVar(&c.Hotline.ZaloOAuthURL, "zalo-oauth-url", env("TREEM_ZALO_OAUTH_URL", "https://oauth.zaloapp.com"), "Zalo OAuth base URL (TREEM_ZALO_OAUTH_URL)")
+		fs.DurationVar(&c.Hotline.ZaloMaxAge, "zalo-max-age", envDuration(getenv, "TREEM_ZALO_MAX_AGE", time.Hour), "refuse Zalo webhooks whose timestamp is further from now (TREEM_ZALO_MAX_AGE)")
+		fs.StringVar(&c.Hotline.ZaloMediaHosts, "zalo-media-hosts", env("TREEM_ZALO_MEDIA_HOSTS", "zdn.vn,zadn.vn,zalo.me,zaloapp.com"), "host suffixes Zalo attachments may be downloaded from (TREEM_ZALO_MEDIA_HOSTS)")
+		fs.StringVar(&c.Hotline.ZaloRefresh, "zalo-refresh-token", env("TREEM_ZALO_REFRESH_TOKEN", ""), "first Zalo refresh token, used only while none is stored (TREEM_ZALO_REFRESH_TOKEN)")
 		fs.DurationVar(&c.Shutdown, "shutdown-timeout", envDuration(getenv, "TREEM_SHUTDOWN_TIMEOUT", 20*time.Second), "time in-flight requests get to finish on shutdown (TREEM_SHUTDOWN_TIMEOUT)")
 	}
 	return fs, c
@@ -115,6 +139,14 @@ func (c *Config) Check(getenv Getenv) error {
 	case "", "debug", "info", "warn", "error":
 	default:
 		problems = append(problems, fmt.Sprintf("--log-level %q: use debug, info, warn or error", c.LogLevel))
+	}
+	for name, u := range map[string]string{"--zalo-api-url": c.Hotline.ZaloAPIURL, "--zalo-oauth-url": c.Hotline.ZaloOAuthURL} {
+		if u != "" && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+			problems = append(problems, fmt.Sprintf("%s %q: use an http(s):// URL", name, u))
+		}
+	}
+	if c.Hotline.ZaloMaxAge < 0 {
+		problems = append(problems, "--zalo-max-age must be positive")
 	}
 	if c.SessionTTL < 0 || c.IdleTimeout < 0 {
 		problems = append(problems, "session times must be positive")

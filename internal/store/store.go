@@ -75,6 +75,9 @@ type DB struct {
 	read   *sql.DB // SQLite: the reader pool; PostgreSQL: the same pool
 
 	reqs      chan *writeReq
+	stmtMu    sync.Mutex
+	stmts     map[string]*sql.Stmt // SQLite: statements prepared on the write connection
+	pending   map[string]bool      // SQLite: statements to prepare between batches
 	closeOnce sync.Once
 	closing   chan struct{}
 	writerOut chan struct{}
@@ -102,7 +105,8 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	default:
 		return nil, fmt.Errorf("synchronous must be FULL, NORMAL, OFF or EXTRA, not %q", opt.Synchronous)
 	}
-	db := &DB{Engine: engine, closing: make(chan struct{}), writerOut: make(chan struct{}), dsn: dsn}
+	db := &DB{Engine: engine, closing: make(chan struct{}), writerOut: make(chan struct{}), dsn: dsn,
+		stmts: map[string]*sql.Stmt{}, pending: map[string]bool{}}
 	switch engine {
 	case SQLite:
 		db.Lanes = 1
@@ -218,6 +222,12 @@ func (db *DB) Ping(ctx context.Context) error {
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() { close(db.closing) })
 	<-db.writerOut
+	db.stmtMu.Lock()
+	for _, st := range db.stmts {
+		st.Close()
+	}
+	db.stmts = map[string]*sql.Stmt{}
+	db.stmtMu.Unlock()
 	var errW, errR error
 	if db.write != nil {
 		errW = db.write.Close()
@@ -243,18 +253,81 @@ type Tx struct {
 	lane   int
 	engine Engine
 	after  []func()
+	db     *DB // SQLite: the statement cache
 }
 
 func (t *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := t.cached(ctx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return t.tx.ExecContext(ctx, q, args...)
 }
 
 func (t *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := t.cached(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return t.tx.QueryContext(ctx, q, args...)
 }
 
 func (t *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := t.cached(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return t.tx.QueryRowContext(ctx, q, args...)
+}
+
+// maxStmts bounds the statement cache: statements built from data (a
+// list of values of varying length) must not fill it.
+const maxStmts = 512
+
+// cached returns the statement q prepared on SQLite's write connection,
+// bound to this transaction, or nil when it is not prepared yet (it is
+// then prepared between batches). Parsing SQL is a large share of a
+// write's cost with the pure-Go SQLite, and the one writer does all
+// writes, so reusing statements raises what group commit can carry.
+// PostgreSQL's driver caches prepared statements itself.
+func (t *Tx) cached(ctx context.Context, q string) *sql.Stmt {
+	if t.db == nil {
+		return nil
+	}
+	db := t.db
+	db.stmtMu.Lock()
+	st := db.stmts[q]
+	if st == nil && len(db.stmts)+len(db.pending) < maxStmts {
+		db.pending[q] = true
+	}
+	db.stmtMu.Unlock()
+	if st == nil {
+		return nil
+	}
+	return t.tx.StmtContext(ctx, st)
+}
+
+// prepare prepares the statements seen since the last batch. It runs in
+// the writer goroutine between batches, when no transaction holds the one
+// write connection.
+func (db *DB) prepare() {
+	db.stmtMu.Lock()
+	var qs []string
+	for q := range db.pending {
+		qs = append(qs, q)
+	}
+	clear(db.pending)
+	db.stmtMu.Unlock()
+	for _, q := range qs {
+		st, err := db.write.PrepareContext(context.Background(), q)
+		if err != nil {
+			continue // it runs unprepared, as before
+		}
+		db.stmtMu.Lock()
+		if len(db.stmts) < maxStmts {
+			db.stmts[q] = st
+		} else {
+			st.Close()
+		}
+		db.stmtMu.Unlock()
+	}
 }
 
 // Lane is the audit chain this transaction appends to.
@@ -351,6 +424,7 @@ func (db *DB) writer() {
 			}
 		}
 		db.runBatch(batch)
+		db.prepare()
 	}
 }
 
@@ -379,7 +453,7 @@ func (db *DB) runBatch(batch []*writeReq) {
 			db.retrySingly(batch)
 			return
 		}
-		t := &Tx{tx: tx, engine: db.Engine}
+		t := &Tx{tx: tx, engine: db.Engine, db: db}
 		ferr := call(r.fn, t)
 		if ferr != nil {
 			if _, err := tx.ExecContext(ctx, "ROLLBACK TO w"); err != nil {
@@ -433,7 +507,7 @@ func (db *DB) single(r *writeReq) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	t := &Tx{tx: tx, engine: db.Engine}
+	t := &Tx{tx: tx, engine: db.Engine, db: db}
 	if err := call(r.fn, t); err != nil {
 		tx.Rollback()
 		return err

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -117,7 +118,11 @@ func TestEveryRoleOpensEveryPageInABrowser(t *testing.T) {
 					t.Fatalf("sign in as %s: %v", acc.Username, err)
 				}
 				for _, href := range web.NavHrefs(acc.Role) {
-					if err := chromedp.Do(ctx, chromedp.Navigate(h.URL+href), chromedp.WaitReady(chromedp.CSS("footer"))); err != nil {
+					// A page that never finishes fails this test, not the whole run.
+					pctx, cancelPage := context.WithTimeout(ctx, 20*time.Second)
+					err := chromedp.Do(pctx, chromedp.Navigate(h.URL+href), chromedp.WaitReady(chromedp.CSS("#main")))
+					cancelPage()
+					if err != nil {
 						t.Fatalf("%s: %v", href, err)
 					}
 					html, err := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html")))

@@ -20,7 +20,7 @@ import (
 // outside them (commune 25747 in Ho Chi Minh City, province 79).
 type fixtures struct {
 	h       *testenv.Env
-	in, out map[string]string // path parameter → id
+	in, out map[string]map[string]string // kind of record → path parameter → id
 }
 
 // routeCase says how to call one route for the matrix.
@@ -28,6 +28,7 @@ type routeCase struct {
 	params []string // path parameters filled from the fixtures
 	body   string   // JSON or form body for unsafe methods ("" for none)
 	form   bool     // the body is a form (a page), not JSON
+	kind   string   // the kind of record the parameters name ("user" when empty)
 	scoped bool     // the record has a unit: outside it, unit-bound roles get 404
 	anon   int      // a public route's own answer to the anonymous call, when it is 401 or 403
 }
@@ -95,17 +96,82 @@ var matrix = map[string]routeCase{
 	"POST /api/v1/returns/{id}/approve":       {params: []string{"id"}, body: `{}`},
 	"POST /api/v1/returns/{id}/reopen":        {params: []string{"id"}, body: `{}`},
 	"/api/":                                   {},
+
+	// Hotline 111.
+	"POST /api/v1/telephony/events":               {body: `{}`, anon: http.StatusUnauthorized}, // signed by the switch
+	"POST /webhooks/zalo":                         {body: `{}`, anon: http.StatusUnauthorized}, // signed by Zalo
+	"POST /api/v1/public/reports":                 {body: `{}`},
+	"GET /api/v1/public/reports/{code}":           {params: []string{"code"}, kind: "ref"},
+	"GET /report":                                 {},
+	"POST /report":                                {body: "description=", form: true},
+	"GET /report/status":                          {},
+	"GET /api/v1/contacts":                        {},
+	"POST /api/v1/contacts":                       {body: `{}`},
+	"GET /api/v1/contacts/{id}":                   {params: []string{"id"}, kind: "contact", scoped: true},
+	"PATCH /api/v1/contacts/{id}":                 {params: []string{"id"}, kind: "contact", body: `{}`, scoped: true},
+	"POST /api/v1/contacts/{id}/claim":            {params: []string{"id"}, kind: "contact", body: `{}`, scoped: true},
+	"POST /api/v1/contacts/{id}/messages":         {params: []string{"id"}, kind: "contact", body: `{}`, scoped: true},
+	"POST /api/v1/contacts/{id}/block":            {params: []string{"id"}, kind: "contact", body: `{}`, scoped: true},
+	"POST /api/v1/contacts/{id}/referrals":        {params: []string{"id"}, kind: "contact", body: `{}`, scoped: true},
+	"GET /api/v1/contacts/{id}/recording":         {params: []string{"id"}, kind: "contact"},
+	"GET /api/v1/contacts/{id}/attachments/{aid}": {params: []string{"id", "aid"}, kind: "contact"},
+	"GET /api/v1/hotline/queue":                   {},
+	"GET /api/v1/hotline/stats":                   {},
+	"GET /api/v1/hotline/reference":               {},
+	"PUT /api/v1/hotline/reference/{kind}/{code}": {params: []string{"kind", "code"}, kind: "ref", body: `{}`},
+	"PUT /api/v1/hotline/extension":               {body: `{}`},
+	"PUT /api/v1/hotline/zalo/token":              {body: `{}`},
+	"GET /hotline":                                {},
+	"GET /hotline/queue":                          {},
+	"POST /hotline/extension":                     {body: "extension=", form: true},
+	"GET /hotline/contacts":                       {},
+	"POST /hotline/contacts":                      {body: "channel=", form: true},
+	"GET /hotline/contacts/{id}":                  {params: []string{"id"}, kind: "contact", scoped: true},
+	"POST /hotline/contacts/{id}":                 {params: []string{"id"}, kind: "contact", body: "summary=x", form: true, scoped: true},
+	"POST /hotline/contacts/{id}/claim":           {params: []string{"id"}, kind: "contact", form: true, scoped: true},
+	"POST /hotline/contacts/{id}/reply":           {params: []string{"id"}, kind: "contact", body: "text=", form: true, scoped: true},
+	"POST /hotline/contacts/{id}/block":           {params: []string{"id"}, kind: "contact", body: "hours=0", form: true, scoped: true},
+	"POST /hotline/contacts/{id}/refer":           {params: []string{"id"}, kind: "contact", body: "commune=", form: true, scoped: true},
+	"GET /hotline/supervisor":                     {},
+	"GET /hotline/wallboard":                      {},
+	"GET /hotline/wallboard/panel":                {},
 }
 
 func newFixtures(t *testing.T, h *testenv.Env) *fixtures {
-	admin := h.User(t, auth.Admin, "")
 	inside := h.User(t, auth.CommuneOfficer, "00004")
 	outside := h.User(t, auth.CommuneOfficer, "25747")
-	_ = admin
-	return &fixtures{h: h,
-		in:  map[string]string{"id": itoa(inside.UserID), "code": "00004", "oldCode": "00007"},
-		out: map[string]string{"id": itoa(outside.UserID), "code": "25747", "oldCode": "25747"},
+	fx := &fixtures{h: h,
+		in:  map[string]map[string]string{"user": {"id": itoa(inside.UserID), "code": "00004", "oldCode": "00007"}},
+		out: map[string]map[string]string{"user": {"id": itoa(outside.UserID), "code": "25747", "oldCode": "25747"}},
 	}
+	// Contacts: one referred to a commune inside province 01, one outside.
+	counsellor := h.User(t, auth.Counsellor, "")
+	contact := func(commune string) string {
+		res := counsellor.Post(t, "/api/v1/contacts", `{"channel":"walk_in","summary":"matrix fixture"}`)
+		if res.Code != http.StatusCreated {
+			t.Fatalf("fixture contact: %s", res)
+		}
+		id := fmt.Sprint(res.Data(t)["id"])
+		if res := counsellor.Post(t, "/api/v1/contacts/"+id+"/referrals", `{"commune":"`+commune+`"}`); res.Code != http.StatusCreated {
+			t.Fatalf("fixture referral: %s", res)
+		}
+		return id
+	}
+	fx.in["contact"] = map[string]string{"id": contact("00004"), "aid": "1"}
+	fx.out["contact"] = map[string]string{"id": contact("25747"), "aid": "1"}
+	fx.in["ref"] = map[string]string{"kind": "reason", "code": "no-such-code"}
+	fx.out["ref"] = fx.in["ref"]
+	return fx
+}
+
+func (fx *fixtures) ids(kind string, inside bool) map[string]string {
+	if kind == "" {
+		kind = "user"
+	}
+	if inside {
+		return fx.in[kind]
+	}
+	return fx.out[kind]
 }
 
 var paramRE = regexp.MustCompile(`\{([a-zA-Z]+)\}`)
@@ -170,7 +236,7 @@ func TestPermissionMatrix(t *testing.T) {
 			return cl.Do(t, method, path, strings.NewReader(c.body), hdr)
 		}
 		// Anonymous.
-		res := call(h.Browser(t), fx.in) // no account, redirects not followed
+		res := call(h.Browser(t), fx.ids(c.kind, true)) // no account, redirects not followed
 		if res.Code >= 500 {
 			t.Errorf("%s anonymous: %d", rt.Pattern, res.Code)
 		}
@@ -189,7 +255,7 @@ func TestPermissionMatrix(t *testing.T) {
 		for _, role := range auth.Roles {
 			cl := clients[role]
 			want := rt.Rule.Allows(&auth.Principal{Role: role})
-			res := call(cl, fx.in)
+			res := call(cl, fx.ids(c.kind, true))
 			switch {
 			case res.Code >= 500:
 				t.Errorf("%s as %s: %d %s", rt.Pattern, role, res.Code, res.Body)
@@ -206,7 +272,7 @@ func TestPermissionMatrix(t *testing.T) {
 			if !c.scoped {
 				continue
 			}
-			out := call(cl, fx.out)
+			out := call(cl, fx.ids(c.kind, false))
 			unitBound := roleUnits[role] != ""
 			switch {
 			case out.Code >= 500:

@@ -206,6 +206,8 @@ var navigation = []navItem{
 	{Href: "/indicators", Key: "nav.indicators", Perm: auth.PermIndicators},
 	{Href: "/returns", Key: "nav.returns", Any: []auth.Perm{auth.PermReturnsEnter, auth.PermReturnsAppr}},
 	{Href: "/units", Key: "nav.units"},
+	{Href: "/hotline", Key: "nav.hotline", Perm: auth.PermContactRead},
+	{Href: "/hotline/wallboard", Key: "nav.wallboard", Perm: auth.PermHotlineSuper},
 	{Href: "/users", Key: "nav.users", Perm: auth.PermUsersManage},
 	{Href: "/audit", Key: "nav.audit", Perm: auth.PermAuditRead},
 }
@@ -219,10 +221,21 @@ func (s *Server) nav(p *auth.Principal, current string) []navItem {
 		if !(Rule{Perm: n.Perm, Any: n.Any}).Allows(p) {
 			continue
 		}
-		n.Active = n.Href == current || (n.Href != "/" && strings.HasPrefix(current, n.Href+"/"))
+		n.Active = n.Href == current || (n.Href != "/" && strings.HasPrefix(current, n.Href+"/") && !hasLongerNav(current, n.Href))
 		out = append(out, n)
 	}
 	return out
+}
+
+// hasLongerNav reports whether another entry matches current more closely
+// (the wallboard under the hotline).
+func hasLongerNav(current, href string) bool {
+	for _, n := range navigation {
+		if len(n.Href) > len(href) && (n.Href == current || strings.HasPrefix(current, n.Href+"/")) {
+			return true
+		}
+	}
+	return false
 }
 
 // NavHrefs lists the top-level pages a role sees (for the browser test).

@@ -27,6 +27,7 @@ import (
 	"treem/internal/auth"
 	"treem/internal/errs"
 	"treem/internal/geo"
+	"treem/internal/hotline"
 	"treem/internal/i18n"
 	"treem/internal/indicators"
 	"treem/internal/seal"
@@ -45,6 +46,7 @@ type Deps struct {
 	Now   func() time.Time
 
 	Indicators *indicators.Service
+	Hotline    *hotline.Service
 
 	TrustProxy    bool
 	SecureCookies string // auto, always, never
