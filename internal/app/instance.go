@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
+	"treem/internal/children"
 	"treem/internal/config"
 	"treem/internal/demo"
 	"treem/internal/geo"
@@ -15,31 +17,75 @@ import (
 // runs one; tests build one the same way.
 type Instance struct {
 	*Services
-	Web *web.Server
+	Children *children.Service
+	Web      *web.Server
+	stop     context.CancelFunc
 }
 
+// indexSyncEvery is how often an instance reads the registry changes other
+// instances committed into its name index.
+const indexSyncEvery = time.Second
+
 // Build opens the database (migrating it), loads keys and reference data,
-// seeds the demo data when asked and builds the HTTP handler.
+// loads the registry's name index, seeds the demo data when asked and builds
+// the HTTP handler.
 func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (*Instance, error) {
 	d, err := open(ctx, cfg, env, log, cfg.Demo)
 	if err != nil {
 		return nil, err
 	}
 	geo.Default() // load the units now, not on the first request
-	if cfg.Demo {
-		if _, err := demo.Seed(cliContext(ctx, env.Getenv), d.Auth); err != nil {
-			d.close()
-			return nil, fmt.Errorf("seed demo data: %w", err)
-		}
-	}
-	srv, err := web.New(web.Deps{Log: log, DB: d.DB, Keys: d.Keys, Audit: d.Audit, Auth: d.Auth, I18n: d.I18n,
-		Now: env.Now, TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure, Demo: cfg.Demo})
+	kids, err := d.children(ctx)
 	if err != nil {
 		d.close()
 		return nil, err
 	}
-	return &Instance{Services: d, Web: srv}, nil
+	start := time.Now()
+	n, err := kids.LoadIndex(ctx)
+	if err != nil {
+		d.close()
+		return nil, err
+	}
+	if log != nil {
+		log.Info("children index loaded", "children", n, "ms", time.Since(start).Milliseconds())
+	}
+	if cfg.Demo {
+		sctx := cliContext(ctx, env.Getenv)
+		if _, err := demo.Seed(sctx, d.Auth); err != nil {
+			d.close()
+			return nil, fmt.Errorf("seed demo data: %w", err)
+		}
+		if err := demo.SeedChildren(sctx, d.DB, kids); err != nil {
+			d.close()
+			return nil, fmt.Errorf("seed demo children: %w", err)
+		}
+	}
+	srv, err := web.New(web.Deps{Log: log, DB: d.DB, Keys: d.Keys, Audit: d.Audit, Auth: d.Auth, I18n: d.I18n,
+		Children: kids, Now: env.Now, TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure, Demo: cfg.Demo})
+	if err != nil {
+		d.close()
+		return nil, err
+	}
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	go kids.Run(bg, indexSyncEvery)
+	return &Instance{Services: d, Children: kids, Web: srv, stop: stop}, nil
 }
 
-// Close releases the database.
-func (i *Instance) Close() { i.close() }
+// children builds the registry service.
+func (d *Services) children(ctx context.Context) (*children.Service, error) {
+	return children.New(ctx, children.Deps{DB: d.DB, Keys: d.Keys, Audit: d.Audit, Log: d.Log, Now: d.Now,
+		Contacts: func(ctx context.Context, unit string) ([]children.Contact, error) {
+			cs, err := d.Auth.UnitContacts(ctx, unit)
+			out := make([]children.Contact, len(cs))
+			for i, c := range cs {
+				out[i] = children.Contact(c)
+			}
+			return out, err
+		}})
+}
+
+// Close stops the background work and releases the database.
+func (i *Instance) Close() {
+	i.stop()
+	i.close()
+}

@@ -60,6 +60,17 @@ func (s *Server) buildRoutes() http.Handler {
 	h("GET /api/v1/users/{id}", need(auth.PermUsersManage), s.apiGetUser())
 	h("PATCH /api/v1/users/{id}", need(auth.PermUsersManage), s.apiUpdateUser())
 
+	// Registry of children in special circumstances and the help they receive.
+	h("GET /api/v1/children", need(auth.PermChildRead), s.apiListChildren())
+	h("POST /api/v1/children", need(auth.PermChildWrite), s.apiCreateChild())
+	h("GET /api/v1/children/options", need(auth.PermChildRead), s.apiChildOptions())
+	h("POST /api/v1/children/match", need(auth.PermChildRead), s.apiMatchChildren())
+	h("GET /api/v1/children/{id}", need(auth.PermChildRead), s.apiGetChild())
+	h("PATCH /api/v1/children/{id}", need(auth.PermChildWrite), s.apiUpdateChild())
+	h("POST /api/v1/children/{id}/supports", need(auth.PermChildWrite), s.apiAddSupport())
+	h("POST /api/v1/children/{id}/merge", need(auth.PermChildMerge), s.apiMergeChild())
+	h("POST /api/v1/children/{id}/unmerge", need(auth.PermChildUnmerge), s.apiUnmergeChild())
+
 	// Audit log.
 	h("GET /audit", need(auth.PermAuditRead), s.auditPage())
 	h("GET /api/v1/audit", need(auth.PermAuditRead), s.apiAudit())

@@ -19,6 +19,7 @@ import (
 
 	"treem/internal/audit"
 	"treem/internal/auth"
+	"treem/internal/children"
 	"treem/internal/errs"
 	"treem/internal/geo"
 	"treem/internal/i18n"
@@ -36,6 +37,8 @@ type Deps struct {
 	I18n  *i18n.Bundle
 	Units *geo.Units
 	Now   func() time.Time
+
+	Children *children.Service
 
 	TrustProxy    bool
 	SecureCookies string // auto, always, never

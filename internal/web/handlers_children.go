@@ -1,0 +1,245 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"treem/internal/auth"
+	"treem/internal/children"
+	"treem/internal/errs"
+)
+
+// childJSON is a child as the API shows it: the record, the name of its
+// commune and the help it received.
+type childJSON struct {
+	children.Child
+	CommuneName string             `json:"commune_name"`
+	Supports    []children.Support `json:"supports"`
+}
+
+func (s *Server) childOut(r *http.Request, c children.Child) (childJSON, error) {
+	sups, err := s.Children.Supports(r.Context(), c.ID)
+	if err != nil {
+		return childJSON{}, err
+	}
+	if sups == nil {
+		sups = []children.Support{}
+	}
+	return childJSON{Child: c, CommuneName: s.unitName(r, c.Commune), Supports: sups}, nil
+}
+
+// childFilter reads a list's filters from the query string.
+func childFilter(r *http.Request) (children.Filter, error) {
+	q := r.URL.Query()
+	f := children.Filter{Text: q.Get("q"), Unit: q.Get("unit"), Group: q.Get("group"), Helped: q.Get("helped"),
+		Age: q.Get("age"), Cursor: q.Get("next")}
+	v := errs.Validation()
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > children.MaxLimit {
+			v.Field("limit", "list.limit_range", "max", children.MaxLimit)
+		}
+		f.Limit = n
+	}
+	if y := q.Get("year"); y != "" {
+		n, err := strconv.Atoi(y)
+		if err != nil {
+			v.Field("year", "children.year_range")
+		}
+		f.Year = n
+	}
+	return f, v.OrNil()
+}
+
+func (s *Server) apiListChildren() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, err := childFilter(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		page, err := s.Children.List(r.Context(), auth.From(r.Context()), f)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		items := page.Items
+		if items == nil {
+			items = []children.Item{}
+		}
+		s.list(w, items, page.Total, page.Next)
+	})
+}
+
+func (s *Server) apiCreateChild() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		in, err := decode[children.Input](w, r, 0)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		c, err := s.Children.Create(r.Context(), auth.From(r.Context()), in)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.data(w, http.StatusCreated, map[string]any{"id": c.ID, "version": c.Version})
+	})
+}
+
+func (s *Server) apiGetChild() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		c, err := s.Children.Get(r.Context(), auth.From(r.Context()), id)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		out, err := s.childOut(r, c)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.data(w, http.StatusOK, out)
+	})
+}
+
+func (s *Server) apiUpdateChild() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		in, err := decode[children.Input](w, r, 0)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		c, err := s.Children.Update(r.Context(), auth.From(r.Context()), id, in)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		out, err := s.childOut(r, c)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.data(w, http.StatusOK, out)
+	})
+}
+
+func (s *Server) apiAddSupport() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		in, err := decode[children.SupportInput](w, r, 0)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		sp, err := s.Children.AddSupport(r.Context(), auth.From(r.Context()), id, in)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.data(w, http.StatusCreated, sp)
+	})
+}
+
+func (s *Server) apiMatchChildren() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		in, err := decode[children.MatchInput](w, r, 0)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		res, err := s.Children.Match(r.Context(), auth.From(r.Context()), in)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		hits, elsewhere := res.Hits, res.Elsewhere
+		if hits == nil {
+			hits = []children.MatchHit{}
+		}
+		if elsewhere == nil {
+			elsewhere = []children.Elsewhere{}
+		}
+		s.writeJSON(w, http.StatusOK, envelope{"data": hits, "total": len(hits), "next": "", "elsewhere": elsewhere})
+	})
+}
+
+type mergeInput struct {
+	Duplicate int64 `json:"duplicate"`
+}
+
+func (s *Server) apiMergeChild() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		in, err := decode[mergeInput](w, r, 0)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		c, err := s.Children.Merge(r.Context(), auth.From(r.Context()), id, in.Duplicate)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		out, err := s.childOut(r, c)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.data(w, http.StatusOK, out)
+	})
+}
+
+func (s *Server) apiUnmergeChild() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "id")
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		c, err := s.Children.Unmerge(r.Context(), auth.From(r.Context()), id)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		out, err := s.childOut(r, c)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.data(w, http.StatusOK, out)
+	})
+}
+
+// apiChildOptions lists the registry's option lists (groups, sub-groups,
+// kinds of support, …) for forms and programs.
+func (s *Server) apiChildOptions() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		o := s.Children.Options()
+		out := map[string][]children.Option{}
+		for _, l := range []string{children.ListGroup, children.ListSubgroup, children.ListSupportKind,
+			children.ListSchoolStatus, children.ListDisabilityType, children.ListDisabilityLevel, children.ListRisk,
+			children.ListRelation} {
+			out[l] = o.List(l)
+		}
+		s.data(w, http.StatusOK, out)
+	})
+}
