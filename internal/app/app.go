@@ -50,6 +50,7 @@ func commands() []command {
 		{"backup", "write a consistent copy of a live SQLite database to FILE", backup},
 		{"migrate", "apply database migrations and exit", migrate},
 		{"demo", "seed the demo accounts into a database", demoCmd},
+		{"import children", "import a CSV or XLSX file of children into the registry", importChildren},
 		{"keys init", "create a new key file", keysInit},
 	}
 }

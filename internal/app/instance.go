@@ -40,6 +40,10 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (
 		d.close()
 		return nil, err
 	}
+	if err := kids.FailStaleImports(ctx, 10*time.Minute); err != nil {
+		d.close()
+		return nil, err
+	}
 	start := time.Now()
 	n, err := kids.LoadIndex(ctx)
 	if err != nil {
@@ -84,8 +88,10 @@ func (d *Services) children(ctx context.Context) (*children.Service, error) {
 		}})
 }
 
-// Close stops the background work and releases the database.
+// Close stops the background work, lets running imports finish and
+// releases the database.
 func (i *Instance) Close() {
 	i.stop()
+	i.Children.Wait()
 	i.close()
 }

@@ -13,6 +13,7 @@ package children
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -135,6 +136,7 @@ type Service struct {
 	Deps
 	opts atomic.Pointer[Options]
 	sync syncState
+	jobs sync.WaitGroup // imports running in the background
 }
 
 // New returns the service with its option lists loaded. Call LoadIndex to

@@ -68,6 +68,19 @@ func (s *Service) Create(ctx context.Context, by *auth.Principal, in Input) (Chi
 	return s.load(ctx, s.DB.Read(), c.ID)
 }
 
+// Check validates a new child as Create would, without saving it (for
+// forms that look for matches before creating).
+func (s *Service) Check(by *auth.Principal, in Input) error {
+	_, err := s.apply(by, Child{}, in, true)
+	return err
+}
+
+// CheckSupport validates help to record, without saving it.
+func (s *Service) CheckSupport(in SupportInput) error {
+	_, err := s.checkSupport(in)
+	return err
+}
+
 // Get returns a child the principal may see, and audits the read. A child
 // outside the scope answers like an absent one.
 func (s *Service) Get(ctx context.Context, by *auth.Principal, id int64) (Child, error) {

@@ -171,8 +171,9 @@ func (s *Service) apply(by *auth.Principal, base Child, in Input, create bool) (
 		if in.Groups != nil {
 			given = *in.Groups
 		}
-		out.Periods = c.groups(base.Periods, given)
+		out.Periods = c.groups(base.Periods, given, out.DOB)
 	}
+
 	if create || in.Risks != nil {
 		out.Risks = nil
 		if in.Risks != nil {
@@ -437,7 +438,7 @@ func (c *checker) pid(s string, dob dates.Date, sex ident.Sex, recordBad bool) s
 // that the child is in keeps its period (with any sub-group or dates
 // given); a new one starts (today unless a start is given); an open period
 // whose group is not given ends today. Ended periods stay as history.
-func (c *checker) groups(periods []GroupPeriod, given []GroupInput) []GroupPeriod {
+func (c *checker) groups(periods []GroupPeriod, given []GroupInput, dob dates.Date) []GroupPeriod {
 	out := slices.Clone(periods)
 	seen := map[string]bool{}
 	for i, g := range given {
@@ -464,6 +465,9 @@ func (c *checker) groups(periods []GroupPeriod, given []GroupInput) []GroupPerio
 		end := c.groupDate(f("end"), g.End)
 		if !start.IsZero() && !end.IsZero() && dateNum(end) < dateNum(start) {
 			c.field(f("end"), "children.end_before_start")
+		}
+		if before(start, dob) {
+			c.field(f("start"), "children.start_before_birth")
 		}
 		idx := slices.IndexFunc(out, func(p GroupPeriod) bool { return p.Code == code && p.Open(c.today) })
 		if idx < 0 {
@@ -507,6 +511,21 @@ func (c *checker) groupDate(field, s string) dates.Date {
 		c.field(field, "children.date_future")
 	}
 	return d
+}
+
+// before reports whether a is surely before b, comparing only what both
+// dates know.
+func before(a, b dates.Date) bool {
+	if a.IsZero() || b.IsZero() {
+		return false
+	}
+	if a.Year != b.Year {
+		return a.Year < b.Year
+	}
+	if a.Month == 0 || b.Month == 0 || a.Month != b.Month {
+		return a.Month != 0 && b.Month != 0 && a.Month < b.Month
+	}
+	return a.Day != 0 && b.Day != 0 && a.Day < b.Day
 }
 
 // currentGroups lists the letters of the open periods, in the law's order.

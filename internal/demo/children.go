@@ -52,10 +52,11 @@ func SeedChildren(ctx context.Context, db *store.DB, kids *children.Service) err
 		if i%9 == 4 {
 			dob = fmt.Sprintf("%d", today.Year-age) // only the year is known
 		}
-		commune := demoCommunes[i%len(demoCommunes)]
+		commune := demoCommunes[(i/2)%len(demoCommunes)]
 		groups := make([]children.GroupInput, 0)
 		for _, g := range demoGroups[i%len(demoGroups)] {
-			groups = append(groups, children.GroupInput{Code: g, Start: fmt.Sprintf("01/%02d/%04d", 1+i%12, today.Year-1-i%3)})
+			// in the group since some time after birth
+			groups = append(groups, children.GroupInput{Code: g, Start: fmt.Sprintf("01/%02d/%04d", 1+i%12, today.Year-min(age-1, 1+i%3))})
 		}
 		risks := demoRisks[i%len(demoRisks)]
 		address := fmt.Sprintf("Số %d, ngõ %d", 3+i, 10+i%20)
