@@ -58,6 +58,7 @@ type Child struct {
 	UpdatedAt       time.Time     `json:"updated_at"`
 
 	createdBy, updatedBy int64
+	importID             int64 // the import that made the record, if one did
 	phoneHash            []byte
 }
 

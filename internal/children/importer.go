@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -21,6 +22,7 @@ import (
 
 	"treem/internal/audit"
 	"treem/internal/auth"
+	"treem/internal/dates"
 	"treem/internal/errs"
 	"treem/internal/i18n"
 	"treem/internal/store"
@@ -579,7 +581,7 @@ func (s *Service) checkRow(by *auth.Principal, t *table, cols map[string]int, r 
 		b.WriteString(vals[col.Field])
 		b.WriteByte(0x1f)
 	}
-	r.fp = s.Keys.Lookup("child_import_row", b.String())
+	r.fp = s.Keys.Lookup("child_import_row", b.String())[:8]
 	r.folded = vntext.Fold(c.Name)
 	r.sortKey = vntext.NameSortKey(c.Name)
 	sl, err := s.seal(c)
@@ -635,7 +637,7 @@ func (s *Service) markKnown(ctx context.Context, by *auth.Principal, t *table) e
 			names = append(names, r.folded)
 		}
 		known := map[string]bool{}
-		if err := s.scan(ctx, `SELECT source_fp FROM children WHERE source_fp IN (`+placeholders(1, len(fps))+`)`, fps,
+		if err := s.scan(ctx, `SELECT source_fp FROM children WHERE source_fp IN (`+s.params(1, len(fps))+`)`, fps,
 			func(sc scanner) error {
 				var fp []byte
 				err := sc.Scan(&fp)
@@ -653,7 +655,7 @@ func (s *Service) markKnown(ctx context.Context, by *auth.Principal, t *table) e
 		byPID := map[string]hit{}
 		if len(pids) > 0 {
 			if err := s.scan(ctx, `SELECT id, pid, commune_code FROM children WHERE merged_into IS NULL AND pid IN (`+
-				placeholders(1, len(pids))+`)`, pids, func(sc scanner) error {
+				s.params(1, len(pids))+`)`, pids, func(sc scanner) error {
 				var h hit
 				var pid string
 				err := sc.Scan(&h.id, &pid, &h.commune)
@@ -665,7 +667,7 @@ func (s *Service) markKnown(ctx context.Context, by *auth.Principal, t *table) e
 		}
 		byName := map[string][]hit{}
 		if err := s.scan(ctx, `SELECT id, name_folded, dob_on, commune_code, province_code FROM children
-			WHERE merged_into IS NULL AND name_folded IN (`+placeholders(1, len(names))+`)`, names, func(sc scanner) error {
+			WHERE merged_into IS NULL AND name_folded IN (`+s.params(1, len(names))+`)`, names, func(sc scanner) error {
 			var h hit
 			var name string
 			err := sc.Scan(&h.id, &name, &h.dob, &h.commune, &h.prov)
@@ -743,7 +745,7 @@ func (s *Service) scan(ctx context.Context, q string, args []any, f func(scanner
 // Rows per write transaction, and per INSERT statement (SQLite binds at
 // most 32,766 values).
 const (
-	importBatch = 5000
+	importBatch = 50000
 	insertRows  = 1000
 )
 
@@ -758,7 +760,7 @@ func (s *Service) writeRows(ctx context.Context, importID, byID int64, byName st
 		var recs []func()
 		err := s.DB.Write(ctx, func(tx *store.Tx) error {
 			recs = recs[:0]
-			ids, err := s.insertBatch(ctx, tx, batch, byID, byName, now)
+			ids, err := s.insertBatch(ctx, tx, batch, importID, byID, byName, now)
 			if err != nil {
 				return err
 			}
@@ -791,9 +793,45 @@ func (s *Service) writeRows(ctx context.Context, importID, byID int64, byName st
 	return written, nil
 }
 
-// insertBatch inserts the rows' children, groups, caregivers and history
-// with multi-row INSERTs and returns the new ids in the rows' order.
-func (s *Service) insertBatch(ctx context.Context, tx *store.Tx, batch []*row, byID int64, byName string, now time.Time) ([]int64, error) {
+// importChildCols are the columns an import writes, with childArgs' order
+// for the first 21.
+const importChildCols = `name, name_folded, name_key, dob_on, dob_estimated, sex, ethnicity, pid, commune_code,
+	province_code, old_commune_code, address, phone, phone_hash, risks, disability_type, disability_level,
+	school_status, insurance_card, notes, groups_mask, version, source_fp, import_id, created_at, created_by,
+	updated_at, updated_by`
+
+// importTuple is one row of importChildCols.
+const importTuple = `($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
+	1, $22, $23, $24, $25, $24, $25)`
+
+func (s *Service) importArgs(r *row, importID, at, byID int64, today dates.Date) []any {
+	c := r.child
+	return []any{c.Name, r.folded, r.sortKey, dateNum(c.DOB), c.DOB.Estimated, c.Sex.String(), c.Ethnicity, c.PID,
+		c.Commune, c.Province, c.OldCommune, c.Address, r.sealed.phone, r.sealed.phoneHash, strings.Join(c.Risks, ","),
+		c.DisabilityType, c.DisabilityLevel, c.SchoolStatus, c.InsuranceCard, r.sealed.notes,
+		int64(groupsMask(c.Periods, today)), r.fp, importID, at, byID}
+}
+
+const (
+	importGroupSQL = `INSERT INTO child_groups (child_id, origin_child_id, code, subgroup, start_on, end_on, recorded_by,
+		recorded_by_name, recorded_at) VALUES `
+	importGroupTuple = "($1, $1, $2, $3, $4, $5, $6, $7, $8)"
+	importCarerSQL   = `INSERT INTO child_caregivers (child_id, position, name, relation, phone, phone_hash) VALUES `
+	importCarerTuple = "($1, $2, $3, $4, $5, $6)"
+)
+
+// insertBatch inserts the rows' children, groups and caregivers and returns
+// the new ids in the rows' order. A child made by an import has no history
+// row of its own: its import_id names the import, which the timeline shows.
+//
+// SQLite runs a prepared single-row statement per row: in-process, that is
+// the cheapest way in (binding thousands of values to one statement costs
+// more). PostgreSQL gets multi-row statements, one round trip per thousand
+// rows.
+func (s *Service) insertBatch(ctx context.Context, tx *store.Tx, batch []*row, importID, byID int64, byName string, now time.Time) ([]int64, error) {
+	if tx.Engine() == store.SQLite {
+		return s.insertPrepared(ctx, tx, batch, importID, byID, byName, now)
+	}
 	at := store.Millis(now)
 	today := s.today()
 	ids := make([]int64, len(batch))
@@ -802,31 +840,13 @@ func (s *Service) insertBatch(ctx context.Context, tx *store.Tx, batch []*row, b
 		byFP[string(r.fp)] = i
 	}
 	for lo := 0; lo < len(batch); lo += insertRows {
-		part := batch[lo:min(lo+insertRows, len(batch))]
-		var sb strings.Builder
-		sb.WriteString(`INSERT INTO children (name, name_folded, name_key, dob_on, dob_estimated, sex, ethnicity, pid,
-			commune_code, province_code, old_commune_code, address, phone, phone_hash, risks, disability_type,
-			disability_level, school_status, insurance_card, notes, groups_mask, version, source_fp, created_at,
-			created_by, updated_at, updated_by) VALUES `)
-		args := make([]any, 0, len(part)*24)
-		for i, r := range part {
-			c := r.child
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			n := len(args)
-			sb.WriteByte('(')
-			for k := 1; k <= 21; k++ {
-				sb.WriteString("$" + strconv.Itoa(n+k) + ", ")
-			}
-			fmt.Fprintf(&sb, "1, $%d, $%d, $%d, $%d, $%d)", n+22, n+23, n+24, n+23, n+24)
-			args = append(args, c.Name, r.folded, r.sortKey, dateNum(c.DOB), c.DOB.Estimated, c.Sex.String(),
-				c.Ethnicity, c.PID, c.Commune, c.Province, c.OldCommune, c.Address, r.sealed.phone, r.sealed.phoneHash,
-				strings.Join(c.Risks, ","), c.DisabilityType, c.DisabilityLevel, c.SchoolStatus, c.InsuranceCard,
-				r.sealed.notes, int64(groupsMask(c.Periods, today)), r.fp, at, byID)
+		var ins multiInsert
+		ins.init("INSERT INTO children ("+importChildCols+") VALUES ", importTuple)
+		for _, r := range batch[lo:min(lo+insertRows, len(batch))] {
+			ins.append(s.importArgs(r, importID, at, byID, today)...)
 		}
-		sb.WriteString(" RETURNING id, source_fp")
-		rows, err := tx.QueryContext(ctx, sb.String(), args...)
+		ins.sb.WriteString(" RETURNING id, source_fp")
+		rows, err := tx.QueryContext(ctx, ins.sb.String(), ins.args...)
 		if err != nil {
 			return nil, fmt.Errorf("import children: %w", err)
 		}
@@ -844,41 +864,82 @@ func (s *Service) insertBatch(ctx context.Context, tx *store.Tx, batch []*row, b
 			return nil, fmt.Errorf("import children: %w", err)
 		}
 	}
-	// Groups, caregivers and history rows, many per statement.
-	var groups, carers, history multiInsert
-	groups.init(`INSERT INTO child_groups (child_id, origin_child_id, code, subgroup, start_on, end_on, recorded_by,
-		recorded_by_name, recorded_at) VALUES `, "($1, $1, $2, $3, $4, $5, $6, $7, $8)")
-	carers.init(`INSERT INTO child_caregivers (child_id, position, name, relation, phone, phone_hash) VALUES `,
-		"($1, $2, $3, $4, $5, $6)")
-	history.init(`INSERT INTO child_history (child_id, version, at, by_id, by_name, action, fields) VALUES `,
-		"($1, 1, $2, $3, $4, 'import', $5)")
+	var groups, carers multiInsert
+	groups.init(importGroupSQL, importGroupTuple)
+	carers.init(importCarerSQL, importCarerTuple)
 	for i, r := range batch {
-		id := ids[i]
 		for _, p := range r.child.Periods {
-			if err := groups.add(ctx, tx, id, p.Code, p.Subgroup, dateNum(p.Start), dateNum(p.End), byID, byName, at); err != nil {
+			if err := groups.add(ctx, tx, ids[i], p.Code, p.Subgroup, dateNum(p.Start), dateNum(p.End), byID, byName, at); err != nil {
 				return nil, err
 			}
 		}
 		for k, cg := range r.child.Caregivers {
-			if err := carers.add(ctx, tx, id, k, cg.Name, cg.Relation, r.sealed.caregiverPhones[k], r.sealed.caregiverHashes[k]); err != nil {
+			if err := carers.add(ctx, tx, ids[i], k, cg.Name, cg.Relation, r.sealed.caregiverPhones[k], r.sealed.caregiverHashes[k]); err != nil {
 				return nil, err
 			}
 		}
-		if err := history.add(ctx, tx, id, at, byID, byName, strings.Join(setFields(r.child), ",")); err != nil {
+	}
+	if err := groups.flush(ctx, tx); err != nil {
+		return nil, err
+	}
+	return ids, carers.flush(ctx, tx)
+}
+
+func (s *Service) insertPrepared(ctx context.Context, tx *store.Tx, batch []*row, importID, byID int64, byName string, now time.Time) ([]int64, error) {
+	at := store.Millis(now)
+	today := s.today()
+	prepare := func(q string) (*sql.Stmt, error) {
+		st, err := tx.PrepareContext(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("import: prepare: %w", err)
+		}
+		return st, nil
+	}
+	child, err := prepare("INSERT INTO children (" + importChildCols + ") VALUES " + importTuple)
+	if err != nil {
+		return nil, err
+	}
+	defer child.Close()
+	group, err := prepare(importGroupSQL + importGroupTuple)
+	if err != nil {
+		return nil, err
+	}
+	defer group.Close()
+	var carer *sql.Stmt
+	ids := make([]int64, len(batch))
+	for i, r := range batch {
+		res, err := child.ExecContext(ctx, s.importArgs(r, importID, at, byID, today)...)
+		if err != nil {
+			return nil, fmt.Errorf("import child: %w", err)
+		}
+		if ids[i], err = res.LastInsertId(); err != nil {
 			return nil, err
 		}
-	}
-	for _, m := range []*multiInsert{&groups, &carers, &history} {
-		if err := m.flush(ctx, tx); err != nil {
-			return nil, err
+		for _, p := range r.child.Periods {
+			if _, err := group.ExecContext(ctx, ids[i], p.Code, p.Subgroup, dateNum(p.Start), dateNum(p.End), byID, byName, at); err != nil {
+				return nil, fmt.Errorf("import group: %w", err)
+			}
+		}
+		for k, cg := range r.child.Caregivers {
+			if carer == nil {
+				if carer, err = prepare(importCarerSQL + importCarerTuple); err != nil {
+					return nil, err
+				}
+				defer carer.Close()
+			}
+			if _, err := carer.ExecContext(ctx, ids[i], k, cg.Name, cg.Relation, r.sealed.caregiverPhones[k], r.sealed.caregiverHashes[k]); err != nil {
+				return nil, fmt.Errorf("import caregiver: %w", err)
+			}
 		}
 	}
 	return ids, nil
 }
 
-// multiInsert gathers rows for one INSERT … VALUES (…), (…) statement. A
-// tuple is written with $1…$n for one row's values; add numbers them on.
+// multiInsert gathers rows for one INSERT … VALUES (…), (…) statement (on
+// PostgreSQL). A tuple is written with $1…$n for one row's values; append
+// numbers them on.
 type multiInsert struct {
+	mark  byte
 	head  string
 	parts []string // the tuple's text between placeholders
 	nums  []int    // the placeholder after each part (0 after the last)
@@ -908,6 +969,15 @@ func (m *multiInsert) init(head, tuple string) {
 }
 
 func (m *multiInsert) add(ctx context.Context, tx *store.Tx, vals ...any) error {
+	m.append(vals...)
+	if len(m.args)+m.per > 30000 {
+		return m.flush(ctx, tx)
+	}
+	return nil
+}
+
+// append adds a row without flushing.
+func (m *multiInsert) append(vals ...any) {
 	if m.rows > 0 {
 		m.sb.WriteString(", ")
 	} else {
@@ -923,10 +993,6 @@ func (m *multiInsert) add(ctx context.Context, tx *store.Tx, vals ...any) error 
 	}
 	m.args = append(m.args, vals...)
 	m.rows++
-	if len(m.args)+m.per > 30000 {
-		return m.flush(ctx, tx)
-	}
-	return nil
 }
 
 func (m *multiInsert) flush(ctx context.Context, tx *store.Tx) error {

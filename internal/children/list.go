@@ -407,7 +407,7 @@ func (s *Service) search(ctx context.Context, q query) (Page, error) {
 	}
 	where, args := q.where()
 	rows, err := s.DB.Read().QueryContext(ctx, "SELECT "+itemCols+" FROM children c WHERE "+where+
-		" AND c.id IN ("+placeholders(len(args)+1, len(ids))+")", append(args, int64Args(ids)...)...)
+		" AND c.id IN ("+s.params(len(args)+1, len(ids))+")", append(args, int64Args(ids)...)...)
 	if err != nil {
 		return p, fmt.Errorf("search children: %w", err)
 	}
@@ -635,7 +635,7 @@ func (s *Service) rowsEach(ctx context.Context, q query, f func([]Child) error) 
 func (s *Service) batch(ctx context.Context, q query, ids []int64, f func([]Child) error) error {
 	where, args := q.where()
 	rows, err := s.DB.Read().QueryContext(ctx, "SELECT "+prefixed(childCols)+" FROM children c WHERE "+where+
-		" AND c.id IN ("+placeholders(len(args)+1, len(ids))+")", append(args, int64Args(ids)...)...)
+		" AND c.id IN ("+s.params(len(args)+1, len(ids))+")", append(args, int64Args(ids)...)...)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
@@ -690,7 +690,7 @@ func prefixed(cols string) string {
 
 func (s *Service) loadCaregivers(ctx context.Context, ids []int64) (map[int64][]Caregiver, error) {
 	rows, err := s.DB.Read().QueryContext(ctx, `SELECT child_id, name, relation, phone FROM child_caregivers
-		WHERE child_id IN (`+placeholders(1, len(ids))+`) ORDER BY child_id, position`, int64Args(ids)...)
+		WHERE child_id IN (`+s.params(1, len(ids))+`) ORDER BY child_id, position`, int64Args(ids)...)
 	if err != nil {
 		return nil, fmt.Errorf("load caregivers: %w", err)
 	}

@@ -2,6 +2,7 @@ package children
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -348,7 +349,7 @@ func (s *Service) Helped(ctx context.Context, ids []int64, from, to dates.Date) 
 		ids = ids[n:]
 		args := append([]any{StatusDelivered, dateNum(from), dateNum(to)}, int64Args(chunk)...)
 		rows, err := s.DB.Read().QueryContext(ctx, `SELECT DISTINCT child_id FROM supports
-			WHERE status = $1 AND given_on >= $2 AND given_on <= $3 AND child_id IN (`+placeholders(4, n)+`)`, args...)
+			WHERE status = $1 AND given_on >= $2 AND given_on <= $3 AND child_id IN (`+s.params(4, n)+`)`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("helped: %w", err)
 		}
@@ -394,7 +395,7 @@ type Event struct {
 func (s *Service) Timeline(ctx context.Context, by *auth.Principal, c Child) ([]Event, error) {
 	ids := append([]int64{c.ID}, c.Merged...)
 	rows, err := s.DB.Read().QueryContext(ctx, `SELECT child_id, at, by_name, action, fields, changes FROM child_history
-		WHERE child_id IN (`+placeholders(1, len(ids))+`) ORDER BY id DESC`, int64Args(ids)...)
+		WHERE child_id IN (`+s.params(1, len(ids))+`) ORDER BY id DESC`, int64Args(ids)...)
 	if err != nil {
 		return nil, fmt.Errorf("timeline: %w", err)
 	}
@@ -429,6 +430,16 @@ func (s *Service) Timeline(ctx context.Context, by *auth.Principal, c Child) ([]
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
+	}
+	if c.importID != 0 {
+		// An imported child's creation is its import's.
+		e := Event{At: c.CreatedAt, Kind: "import", ChildID: c.ID}
+		err := s.DB.Read().QueryRowContext(ctx, "SELECT by_name, file_name FROM child_imports WHERE id = $1", c.importID).
+			Scan(&e.By, new(string))
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+		out = append(out, e)
 	}
 	sups, err := s.Supports(ctx, c.ID)
 	if err != nil {

@@ -28,7 +28,7 @@ const (
 
 const childCols = `id, name, dob_on, dob_estimated, sex, ethnicity, pid, commune_code, province_code,
 	old_commune_code, address, phone, phone_hash, risks, disability_type, disability_level, school_status,
-	insurance_card, notes, version, merged_into, created_at, created_by, updated_at, updated_by`
+	insurance_card, notes, version, merged_into, created_at, created_by, updated_at, updated_by, import_id`
 
 type scanner interface{ Scan(...any) error }
 
@@ -38,10 +38,11 @@ func (s *Service) scanChild(row scanner) (Child, error) {
 	var dob, created, updated int64
 	var sex, risks string
 	var phone, notes []byte
-	var merged sql.NullInt64
+	var merged, importID sql.NullInt64
 	err := row.Scan(&c.ID, &c.Name, &dob, &c.DOBEstimated, &sex, &c.Ethnicity, &c.PID, &c.Commune, &c.Province,
 		&c.OldCommune, &c.Address, &phone, &c.phoneHash, &risks, &c.DisabilityType, &c.DisabilityLevel,
-		&c.SchoolStatus, &c.InsuranceCard, &notes, &c.Version, &merged, &created, &c.createdBy, &updated, &c.updatedBy)
+		&c.SchoolStatus, &c.InsuranceCard, &notes, &c.Version, &merged, &created, &c.createdBy, &updated, &c.updatedBy,
+		&importID)
 	if err != nil {
 		return c, store.NoRows(err)
 	}
@@ -50,7 +51,7 @@ func (s *Service) scanChild(row scanner) (Child, error) {
 	if risks != "" {
 		c.Risks = strings.Split(risks, ",")
 	}
-	c.MergedInto = merged.Int64
+	c.MergedInto, c.importID = merged.Int64, importID.Int64
 	c.CreatedAt, c.UpdatedAt = store.Time(created), store.Time(updated)
 	if c.Phone, err = s.Keys.OpenString(sealPhone, phone); err != nil {
 		return c, fmt.Errorf("child %d: open phone: %w", c.ID, err)
@@ -113,7 +114,7 @@ func (s *Service) loadPeriods(ctx context.Context, q store.Queryer, ids []int64)
 		return nil, nil
 	}
 	rows, err := q.QueryContext(ctx, `SELECT id, child_id, code, subgroup, start_on, end_on, recorded_by_name, recorded_at
-		FROM child_groups WHERE child_id IN (`+placeholders(1, len(ids))+`) ORDER BY start_on, id`, int64Args(ids)...)
+		FROM child_groups WHERE child_id IN (`+s.params(1, len(ids))+`) ORDER BY start_on, id`, int64Args(ids)...)
 	if err != nil {
 		return nil, fmt.Errorf("load groups: %w", err)
 	}
@@ -140,8 +141,15 @@ func orEmpty[T any](s []T) []T {
 	return s
 }
 
-// placeholders returns "$from, $from+1, …" for n values.
-func placeholders(from, n int) string {
+// params returns "$from, $from+1, …" for a list of n values, the last
+// parameters of a statement. On SQLite it writes plain "?" (numbered in
+// order, after the $N before them): SQLite keeps $N parameters by name in a
+// list it searches for each one, which makes long lists quadratic to parse
+// and to bind.
+func (s *Service) params(from, n int) string {
+	if s.DB.Engine == store.SQLite {
+		return strings.Repeat("?, ", n-1) + "?"
+	}
 	var b strings.Builder
 	for i := 0; i < n; i++ {
 		if i > 0 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -100,9 +101,13 @@ type checker struct {
 func (c *checker) field(name, key string, args ...any) { c.v.Field(name, key, args...) }
 
 // argPairs turns a details map into name, value pairs for errs.Field.
+// Numbers become text, so that a year reads 2016, not 2.016.
 func argPairs(m map[string]any) []any {
 	out := make([]any, 0, 2*len(m))
 	for k, v := range m {
+		if n, ok := v.(int); ok {
+			v = strconv.Itoa(n)
+		}
 		out = append(out, k, v)
 	}
 	return out

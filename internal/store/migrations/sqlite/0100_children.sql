@@ -48,7 +48,8 @@ CREATE TABLE children (
     groups_mask INTEGER NOT NULL DEFAULT 0, -- open groups, bit i = i-th of a,b,c,d,đ,e,g,h,i,k,l,m,n,o
     version INTEGER NOT NULL DEFAULT 1,    -- optimistic locking
     merged_into BIGINT REFERENCES children (id),
-    source_fp BLOB,                        -- keyed fingerprint of the import row it came from
+    source_fp BLOB,                        -- keyed fingerprint (8 bytes) of the import row it came from
+    import_id BIGINT,                      -- the import (child_imports) that created it
     created_at BIGINT NOT NULL,
     created_by BIGINT NOT NULL DEFAULT 0,
     updated_at BIGINT NOT NULL,
@@ -89,7 +90,8 @@ CREATE TABLE child_caregivers (
 CREATE INDEX child_caregivers_child ON child_caregivers (child_id);
 
 -- Every change to a child: who, when, which fields; the values before and
--- after are personal data and are sealed.
+-- after are personal data and are sealed. A child made by an import has
+-- no row of its own for that: children.import_id names the import.
 CREATE TABLE child_history (
     id INTEGER PRIMARY KEY,
     child_id BIGINT NOT NULL REFERENCES children (id),
