@@ -108,7 +108,7 @@ func (s *Service) check(by *auth.Principal, f Filter, export bool) (query, error
 	if q.Year == 0 {
 		q.Year = today.Year
 	}
-	if q.Year < 2000 || q.Year > today.Year+1 {
+	if q.Year < 2000 || q.Year > today.Year+1 { // -1: not a number
 		v.Field("year", "children.year_range")
 	}
 	q.from, q.to = yearSpan(q.Year)

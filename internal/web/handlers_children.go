@@ -6,7 +6,6 @@ import (
 
 	"treem/internal/auth"
 	"treem/internal/children"
-	"treem/internal/errs"
 )
 
 // childJSON is a child as the API shows it: the record, the name of its
@@ -28,37 +27,30 @@ func (s *Server) childOut(r *http.Request, c children.Child) (childJSON, error) 
 	return childJSON{Child: c, CommuneName: s.unitName(r, c.Commune), Supports: sups}, nil
 }
 
-// childFilter reads a list's filters from the query string.
-func childFilter(r *http.Request) (children.Filter, error) {
+// childFilter reads a list's filters from the query string; the registry
+// checks them all at once (a number that is not one is out of range).
+func childFilter(r *http.Request) children.Filter {
 	q := r.URL.Query()
 	f := children.Filter{Text: q.Get("q"), Unit: q.Get("unit"), Group: q.Get("group"), Helped: q.Get("helped"),
 		Age: q.Get("age"), Cursor: q.Get("next")}
-	v := errs.Validation()
-	if l := q.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > children.MaxLimit {
-			v.Field("limit", "list.limit_range", "max", children.MaxLimit)
+	number := func(name string) int {
+		v := q.Get(name)
+		if v == "" {
+			return 0
 		}
-		f.Limit = n
-	}
-	if y := q.Get("year"); y != "" {
-		n, err := strconv.Atoi(y)
+		n, err := strconv.Atoi(v)
 		if err != nil {
-			v.Field("year", "children.year_range")
+			return -1
 		}
-		f.Year = n
+		return n
 	}
-	return f, v.OrNil()
+	f.Limit, f.Year = number("limit"), number("year")
+	return f
 }
 
 func (s *Server) apiListChildren() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f, err := childFilter(r)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		page, err := s.Children.List(r.Context(), auth.From(r.Context()), f)
+		page, err := s.Children.List(r.Context(), auth.From(r.Context()), childFilter(r))
 		if err != nil {
 			s.fail(w, r, err)
 			return
