@@ -116,18 +116,24 @@ func badness(s string) int {
 			}
 		}
 		var toneless strings.Builder
+		toned := -1 // index, in toneless runes, of the letter with the tone
+		n := 0
 		for _, r := range norm.NFD.String(strings.ToLower(w)) {
 			switch r {
 			case '\u0300', '\u0301', '\u0303', '\u0309', '\u0323':
 				tones++
+				toned = n - 1
+			case '\u0302', '\u0306', '\u031b': // hats belong to their letter
+				toneless.WriteRune(r)
 			default:
 				toneless.WriteRune(r)
+				n++
 			}
 		}
 		if tones > 1 {
 			bad++
 		}
-		if !validVowels(norm.NFC.String(toneless.String())) {
+		if !validVowels(norm.NFC.String(toneless.String()), toned) {
 			bad++
 		}
 	}
@@ -146,8 +152,19 @@ var nuclei = func() map[string]bool {
 
 func isVowel(r rune) bool { return strings.ContainsRune("aăâeêioôơuưy", r) }
 
-// validVowels checks each run of vowels of a toneless, lowercase word.
-func validVowels(w string) bool {
+// falling are the two-vowel clusters that, ending a syllable, carry the
+// tone on their first vowel (tài, hảo, lấy, mía, gửi, mưa).
+var falling = func() map[string]bool {
+	m := map[string]bool{}
+	for _, n := range strings.Fields("ai ao au ay âu ây eo êu ia iu oi ôi ơi ui ưi ưu ưa ua") {
+		m[n] = true
+	}
+	return m
+}()
+
+// validVowels checks each run of vowels of a toneless, lowercase word;
+// toned is the index of the letter that had the tone (-1 for none).
+func validVowels(w string, toned int) bool {
 	rs := []rune(w)
 	for i := 0; i < len(rs); {
 		if !isVowel(rs[i]) {
@@ -164,6 +181,9 @@ func validVowels(w string) bool {
 		}
 		if !nuclei[string(run)] {
 			return false
+		}
+		if j == len(rs) && len(run) == 2 && falling[string(run)] && toned == j-1 {
+			return false // the tone sits on the wrong vowel: "maõ" is VNI for "mã"
 		}
 		i = j
 	}

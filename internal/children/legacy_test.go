@@ -20,6 +20,10 @@ func TestLegacyText(t *testing.T) {
 		{"Nguyen Van An", "Nguyen Van An", encUnicode},
 		{"Bïi ThÞ Thóy", "Bùi Thị Thúy", encTCVN3},
 		{"Buøi Thò Thuùy", "Bùi Thị Thúy", encVNI},
+		{"Maõ xaõ", "Mã xã", encVNI},
+		{"Hoà Bình", "Hoà Bình", encUnicode},
+		{"Mai Thị Tuyết", "Mai Thị Tuyết", encUnicode},
+		{"Lưu Thị Thủy", "Lưu Thị Thủy", encUnicode},
 	} {
 		got, enc := toUnicode(c.in)
 		if got != c.want || enc != c.enc {
