@@ -72,9 +72,9 @@ type Env struct {
 	// the same data (NewWith with Options{DSN, KeyFile}) or a command.
 	DSN     string
 	KeyFile string
-	Clock  *Clock
-	App    *app.Instance
-	srv    *httptest.Server
+	Clock   *Clock
+	App     *app.Instance
+	srv     *httptest.Server
 }
 
 // Options change how the environment is built.
