@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"treem/internal/config"
 	"treem/internal/errs"
 	"treem/internal/i18n"
+	"treem/internal/jobs"
 	"treem/internal/seal"
 	"treem/internal/store"
 )
@@ -52,6 +54,8 @@ func commands() []command {
 		{"demo", "seed the demo accounts into a database", demoCmd},
 		{"import children", "import a CSV or XLSX file of children into the registry", importChildren},
 		{"keys init", "create a new key file", keysInit},
+		{"keys rotate", "make a new encryption key active and re-seal stored data with it", keysRotate},
+		{"keys retire", "remove encryption keys no stored value uses any more", keysRetire},
 	}
 }
 
@@ -118,6 +122,7 @@ type Services struct {
 	I18n  *i18n.Bundle
 	Log   *slog.Logger
 	Now   func() time.Time
+	Jobs  *jobs.Queue
 }
 
 // open connects, migrates and loads the keys. createKeys allows making a
@@ -174,7 +179,7 @@ func open(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger, cr
 		}
 	}
 	return &Services{Cfg: cfg, DB: db, Keys: keys, Audit: al, I18n: b, Log: log, Now: env.Now,
-		Auth: auth.NewService(db, keys, al, acfg, env.Now)}, nil
+		Auth: auth.NewService(db, keys, al, acfg, env.Now), Jobs: jobs.New(db, log, env.Now)}, nil
 }
 
 func (d *Services) close() { d.DB.Close() }
@@ -223,4 +228,10 @@ func cliError(d *Services, err error) error {
 		msg += fmt.Sprintf("\n  --%s: %s", name, l.T(fe.Key, fe.Args))
 	}
 	return errors.New(msg)
+}
+
+// sealedColumns lists every encrypted column of every area, for key
+// rotation. An area with encrypted columns adds its list here.
+func sealedColumns() []seal.Column {
+	return slices.Concat(auth.SealedColumns)
 }

@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
+	"strings"
 	"time"
 
 	"treem/internal/audit"
@@ -67,7 +69,12 @@ func serve(ctx context.Context, env Env, args []string) error {
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()
 	go purgeSessions(bg, d)
+	go d.Keys.Watch(bg, 10*time.Second, func(err error) { log.Error("reload key file", "err", err.Error()) })
+	d.Jobs.Start(bg)
 
+	// Start-up allocates and drops a lot (migrations, argon2 while seeding
+	// the demo accounts): give it back to the system before going idle.
+	debug.FreeOSMemory()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -268,5 +275,92 @@ func keysInit(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "key file written to %s (mode 0600). Give every treem instance this file and back it up apart from the database.\n", cfg.KeyFile)
+	return nil
+}
+
+func keysRotate(ctx context.Context, env Env, args []string) error {
+	fs, cfg := config.FlagSet("keys rotate", env.Getenv, false)
+	settle := fs.Duration("settle", 20*time.Second, "time to let running servers load the new key (they look every 10 s) before re-sealing")
+	if err := parse(fs, cfg, env, args); err != nil {
+		return err
+	}
+	d, err := open(ctx, cfg, env, nil, false)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	old := d.Keys.Active()
+	id, err := seal.Rotate(cfg.KeyFile, env.Now())
+	if err != nil {
+		return err
+	}
+	if err := d.Keys.Reload(); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "new active key %s (was %s) written to %s\n", id, old, cfg.KeyFile)
+	if *settle > 0 {
+		fmt.Fprintf(env.Stdout, "waiting %s for running servers to load it…\n", *settle)
+		select {
+		case <-time.After(*settle):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	counts, err := d.Keys.ResealColumns(ctx, d.DB, sealedColumns(), func(c seal.Column, n int) {
+		fmt.Fprintf(env.Stdout, "\r  %-30s %d re-sealed", c, n)
+	})
+	fmt.Fprintln(env.Stdout)
+	if err != nil {
+		return err
+	}
+	total := 0
+	for _, n := range counts {
+		total += n
+	}
+	if err := d.Audit.Record(cliContext(ctx, env.Getenv), audit.Event{Action: "keys.rotate", RecordType: "key", RecordID: id,
+		Detail: fmt.Sprintf("from=%s resealed=%d", old, total)}); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "re-sealed %d values with %s. Once every server runs with the new file, `treem keys retire` removes the old key.\n", total, id)
+	return nil
+}
+
+func keysRetire(ctx context.Context, env Env, args []string) error {
+	fs, cfg := config.FlagSet("keys retire", env.Getenv, false)
+	if err := parse(fs, cfg, env, args); err != nil {
+		return err
+	}
+	d, err := open(ctx, cfg, env, nil, false)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	inUse, err := seal.InUse(ctx, d.DB, sealedColumns())
+	if err != nil {
+		return err
+	}
+	active := d.Keys.Active()
+	var retire []string
+	for _, id := range d.Keys.KeyIDs() {
+		if id == active {
+			continue
+		}
+		if n := inUse[id]; n > 0 {
+			return fmt.Errorf("keys retire: %d values are still sealed with key %s; run `treem keys rotate` (or let it finish) first", n, id)
+		}
+		retire = append(retire, id)
+	}
+	if len(retire) == 0 {
+		fmt.Fprintln(env.Stdout, "nothing to retire: only the active key is in the file")
+		return nil
+	}
+	if err := seal.Retire(cfg.KeyFile, retire); err != nil {
+		return err
+	}
+	if err := d.Audit.Record(cliContext(ctx, env.Getenv), audit.Event{Action: "keys.retire", RecordType: "key",
+		RecordID: strings.Join(retire, ",")}); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "retired %s\n", strings.Join(retire, ", "))
 	return nil
 }

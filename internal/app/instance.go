@@ -30,6 +30,9 @@ const indexSyncEvery = time.Second
 // loads the registry's name index, seeds the demo data when asked and builds
 // the HTTP handler.
 func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (*Instance, error) {
+	if env.Now == nil {
+		env.Now = time.Now
+	}
 	d, err := open(ctx, cfg, env, log, cfg.Demo)
 	if err != nil {
 		return nil, err

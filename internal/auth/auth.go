@@ -28,6 +28,13 @@ import (
 	"treem/internal/vntext"
 )
 
+// SealedColumns are the encrypted columns of accounts and sessions, for
+// key rotation.
+var SealedColumns = []seal.Column{
+	{Table: "users", Key: "id", Column: "totp_secret", Context: "users.totp"},
+	{Table: "sessions", Key: "id_hash", Column: "pending", Context: "sessions.pending"},
+}
+
 // Config tunes accounts and sessions.
 type Config struct {
 	SessionTTL   time.Duration // absolute lifetime of a session
@@ -64,6 +71,7 @@ type Service struct {
 	audit *audit.Log
 	cfg   Config
 	now   func() time.Time
+	cache principalCache
 }
 
 // NewService returns a Service.
@@ -389,6 +397,7 @@ func (s *Service) UpdateUser(ctx context.Context, by *Principal, id int64, up Us
 				return err
 			}
 		}
+		tx.After(s.cache.forget)
 		return s.audit.Append(ctx, tx, audit.Event{Action: "user.update", RecordType: "user",
 			RecordID: strconv.FormatInt(id, 10), Detail: "fields=" + strings.Join(changed, ",")})
 	})
@@ -422,6 +431,7 @@ func (s *Service) ResetPassword(ctx context.Context, by *Principal, id int64) (s
 		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE user_id = $1", id); err != nil {
 			return err
 		}
+		tx.After(s.cache.forget)
 		return s.audit.Append(ctx, tx, audit.Event{Action: "user.reset_password", RecordType: "user", RecordID: strconv.FormatInt(id, 10)})
 	})
 	return password, err
@@ -475,6 +485,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, old, new str
 		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2", u.ID, p.sessionHash); err != nil {
 			return err
 		}
+		tx.After(s.cache.forget)
 		return s.audit.Append(ctx, tx, audit.Event{Action: "user.change_password", RecordType: "user", RecordID: strconv.FormatInt(u.ID, 10)})
 	})
 }
@@ -482,6 +493,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, old, new str
 // SetLang stores the caller's language.
 func (s *Service) SetLang(ctx context.Context, p *Principal, lang string) error {
 	return s.db.Write(ctx, func(tx *store.Tx) error {
+		tx.After(s.cache.forget)
 		_, err := tx.ExecContext(ctx, "UPDATE users SET lang = $1 WHERE id = $2", lang, p.UserID)
 		return err
 	})

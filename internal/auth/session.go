@@ -125,8 +125,10 @@ func (s *Service) SessionPrincipal(ctx context.Context, token string) (*Principa
 	}
 	hash := hashToken(token)
 	now := s.now()
-	row := s.db.Read().QueryRowContext(ctx, `SELECT s.state, s.expires_at, s.last_seen_at, `+prefixed("u.", userCols)+`
-		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1`, hash)
+	if p, ok := s.cache.get("s"+string(hash), now); ok {
+		return p, nil
+	}
+	row := s.db.Read().QueryRowContext(ctx, sessionQuery, hash)
 	var state string
 	var expires, lastSeen int64
 	u, err := scanUser(row, &state, &expires, &lastSeen)
@@ -148,6 +150,7 @@ func (s *Service) SessionPrincipal(ctx context.Context, token string) (*Principa
 	if state == StateMFA {
 		return p, ErrMFAPending
 	}
+	s.cache.put("s"+string(hash), p, now)
 	if now.Sub(store.Time(lastSeen)) >= s.cfg.TouchEvery {
 		// Written at most once a minute per session, not on every request.
 		s.db.Write(ctx, func(tx *store.Tx) error {
@@ -165,6 +168,7 @@ var ErrMFAPending = errors.New("second factor pending")
 func (s *Service) Logout(ctx context.Context, token string) error {
 	hash := hashToken(token)
 	return s.db.Write(ctx, func(tx *store.Tx) error {
+		tx.After(s.cache.forget)
 		var uid int64
 		err := tx.QueryRowContext(ctx, "DELETE FROM sessions WHERE id_hash = $1 RETURNING user_id", hash).Scan(&uid)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -226,9 +230,11 @@ func (s *Service) TokenPrincipal(ctx context.Context, token string) (*Principal,
 		return nil, errs.Unauthorized("token.invalid")
 	}
 	hash := hashToken(token)
+	if p, ok := s.cache.get("t"+string(hash), s.now()); ok {
+		return p, nil
+	}
 	var tokenID, expires, revoked, lastUsed int64
-	row := s.db.Read().QueryRowContext(ctx, `SELECT t.id, t.expires_at, t.revoked_at, t.last_used_at, `+prefixed("u.", userCols)+`
-		FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1`, hash)
+	row := s.db.Read().QueryRowContext(ctx, tokenQuery, hash)
 	u, err := scanUser(row, &tokenID, &expires, &revoked, &lastUsed)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errs.Unauthorized("token.invalid")
@@ -248,8 +254,16 @@ func (s *Service) TokenPrincipal(ctx context.Context, token string) (*Principal,
 	}
 	p := u.Principal("token")
 	p.MustChangePassword = false // tokens are for programs
+	s.cache.put("t"+string(hash), p, now)
 	return p, nil
 }
+
+var (
+	sessionQuery = `SELECT s.state, s.expires_at, s.last_seen_at, ` + prefixed("u.", userCols) + `
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1`
+	tokenQuery = `SELECT t.id, t.expires_at, t.revoked_at, t.last_used_at, ` + prefixed("u.", userCols) + `
+		FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1`
+)
 
 func prefixed(prefix, cols string) string {
 	parts := strings.Split(cols, ",")
@@ -312,6 +326,7 @@ func (s *Service) VerifyTOTP(ctx context.Context, token, code, client string) er
 		if _, err := tx.ExecContext(ctx, "UPDATE users SET totp_last_step = $1, failed_logins = 0 WHERE id = $2", step, u.ID); err != nil {
 			return err
 		}
+		tx.After(s.cache.forget)
 		return s.audit.Append(actorCtx, tx, audit.Event{Action: "auth.totp", RecordType: "user", RecordID: itoa(u.ID)})
 	})
 }
@@ -372,6 +387,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, p *Principal, code string) er
 		if _, err := tx.ExecContext(ctx, "UPDATE sessions SET pending = NULL WHERE id_hash = $1", p.sessionHash); err != nil {
 			return err
 		}
+		tx.After(s.cache.forget)
 		return s.audit.Append(ctx, tx, audit.Event{Action: "user.totp_enable", RecordType: "user", RecordID: itoa(p.UserID)})
 	})
 }
@@ -394,6 +410,7 @@ func (s *Service) DisableTOTP(ctx context.Context, by *Principal, id int64) erro
 		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE user_id = $1", id); err != nil {
 			return err
 		}
+		tx.After(s.cache.forget)
 		return s.audit.Append(ctx, tx, audit.Event{Action: "user.totp_disable", RecordType: "user", RecordID: itoa(id)})
 	})
 }

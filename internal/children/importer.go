@@ -169,12 +169,19 @@ type table struct {
 	encoding legacyEncoding
 }
 
-// readTable reads a CSV or XLSX file.
+// readTable reads a CSV or XLSX file and converts text typed in a legacy
+// font.
 func readTable(name string, data []byte) (*table, error) {
+	read := readCSV
 	if bytes.HasPrefix(data, []byte("PK\x03\x04")) || strings.HasSuffix(strings.ToLower(name), ".xlsx") {
-		return readXLSX(data)
+		read = readXLSX
 	}
-	return readCSV(data)
+	t, err := read(data)
+	if err != nil {
+		return nil, err
+	}
+	t.convertLegacy()
+	return t, nil
 }
 
 func readCSV(data []byte) (*table, error) {
@@ -267,7 +274,6 @@ func (t *table) add(line int, rec []string) {
 func (t *table) columns() (map[string]int, []Problem) {
 	folded := make([]string, len(t.header))
 	for i, h := range t.header {
-		h, _ = toUnicode(h)
 		folded[i] = vntext.Fold(h)
 	}
 	cols := map[string]int{}
@@ -395,18 +401,12 @@ func (s *Service) runImport(ctx context.Context, by *auth.Principal, byID int64,
 }
 
 // cellsInput turns a row's cells into an Input.
-func (s *Service) cellsInput(cells []string, cols map[string]int) (Input, map[string]string, legacyEncoding) {
+func (s *Service) cellsInput(cells []string, cols map[string]int) (Input, map[string]string) {
 	vals := map[string]string{}
-	var enc legacyEncoding
 	for field, i := range cols {
-		if i < 0 || i >= len(cells) || cells[i] == "" {
-			continue
+		if i >= 0 && i < len(cells) && cells[i] != "" {
+			vals[field] = cells[i]
 		}
-		v, e := toUnicode(cells[i])
-		if e != encUnicode {
-			enc = e
-		}
-		vals[field] = v
 	}
 	get := func(f string) *string {
 		v := vals[f]
@@ -449,7 +449,7 @@ func (s *Service) cellsInput(cells []string, cols map[string]int) (Input, map[st
 			Relation: optionCode(o, ListRelation, vals["caregiver_relation"])})
 	}
 	in.Caregivers = &cgs
-	return in, vals, enc
+	return in, vals
 }
 
 func ptrTo(s string) *string { return &s }
@@ -558,8 +558,7 @@ func (s *Service) checkRows(ctx context.Context, by *auth.Principal, t *table, c
 }
 
 func (s *Service) checkRow(by *auth.Principal, t *table, cols map[string]int, r *row) {
-	in, vals, enc := s.cellsInput(r.cells, cols)
-	r.enc = enc
+	in, vals := s.cellsInput(r.cells, cols)
 	c, err := s.apply(by, Child{}, in, true)
 	if err != nil {
 		r.state = rowInvalid

@@ -225,6 +225,18 @@ func (s *Service) apply(by *auth.Principal, base Child, in Input, create bool) (
 	return out, c.v.OrNil()
 }
 
+// vietLetters are the letters of Vietnamese beyond ASCII, precomposed. A
+// name holding another Latin-1 letter was most likely typed in a legacy
+// font that could not be converted.
+var vietLetters = func() map[rune]bool {
+	m := map[rune]bool{}
+	for _, r := range "àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ" {
+		m[r] = true
+		m[unicode.ToUpper(r)] = true
+	}
+	return m
+}()
+
 func (c *checker) name(s string) string {
 	s = vntext.Clean(s)
 	switch {

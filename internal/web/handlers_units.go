@@ -1,9 +1,11 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"treem/internal/errs"
 	"treem/internal/geo"
@@ -62,13 +64,60 @@ func (s *Server) listUnits() http.Handler {
 			s.fail(w, r, err)
 			return
 		}
+		// Units are the same for everyone and never change while running:
+		// a unit picker's keystrokes are answered from encoded answers.
+		key := string(gq.Level) + "\x00" + gq.Province + "\x00" + strconv.Itoa(gq.Limit) + "\x00" + gq.Text
+		if body, ok := s.unitCache.get(key); ok {
+			writeEncoded(w, body)
+			return
+		}
 		hits, total := s.Units.Search(gq)
 		out := make([]unitJSON, len(hits))
 		for i, u := range hits {
 			out[i] = toUnitJSON(u)
 		}
-		s.list(w, out, total, "")
+		body, err := json.Marshal(envelope{"data": out, "total": total, "next": ""})
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		body = append(body, '\n')
+		s.unitCache.put(key, body)
+		writeEncoded(w, body)
 	})
+}
+
+func writeEncoded(w http.ResponseWriter, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.Write(body)
+}
+
+// answerCache keeps encoded answers of read-only reference data, bounded:
+// when full it starts again (cheaper and simpler than an LRU, and the
+// popular answers are back after a few requests).
+type answerCache struct {
+	mu sync.RWMutex
+	m  map[string][]byte
+}
+
+const answerCacheSize = 4096
+
+func (c *answerCache) get(key string) ([]byte, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	b, ok := c.m[key]
+	return b, ok
+}
+
+func (c *answerCache) put(key string, body []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= answerCacheSize {
+		c.m = make(map[string][]byte, 256)
+	}
+	c.m[key] = body
 }
 
 func (s *Server) getUnit() http.Handler {

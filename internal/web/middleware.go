@@ -2,14 +2,14 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"treem/internal/audit"
 	"treem/internal/auth"
@@ -72,9 +72,7 @@ func (r *recorder) Flush() {
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		var b [8]byte
-		rand.Read(b[:])
-		ri := &reqInfo{id: hex.EncodeToString(b[:]), route: "unmatched"}
+		ri := &reqInfo{id: s.requestID(), route: "unmatched"}
 		rec := &recorder{ResponseWriter: w}
 		w.Header().Set("X-Request-Id", ri.id)
 		ctx := context.WithValue(r.Context(), reqInfoKey{}, ri)
@@ -107,6 +105,13 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(rec, r.WithContext(ctx))
 	})
+}
+
+// requestID is this instance's random prefix and a counter: unique across
+// instances without a call for randomness on every request.
+func (s *Server) requestID() string {
+	n := s.reqSeq.Add(1)
+	return s.reqPrefix + strconv.FormatUint(n, 36)
 }
 
 // contentSecurityPolicy allows nothing inline and nothing from elsewhere.
@@ -191,6 +196,45 @@ func (s *Server) withLang(ctx context.Context, r *http.Request, p *auth.Principa
 		lang = i18n.Match(al)
 	}
 	return i18n.With(ctx, s.I18n.For(lang))
+}
+
+// maxFormBody bounds a form post; uploads use multipart with their own limit.
+const maxFormBody = 1 << 20
+
+// forms parses url-encoded form posts up front, within a size limit, and
+// refuses invalid UTF-8 in them, so that no handler sees mangled text.
+func (s *Server) forms(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost && r.Method != http.MethodPut && r.Method != http.MethodPatch {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.TrimSpace(ct) == "application/x-www-form-urlencoded" {
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+			if err := r.ParseForm(); err != nil {
+				var mbe *http.MaxBytesError
+				if errors.As(err, &mbe) {
+					s.fail(w, r, errs.TooLarge(maxFormBody))
+					return
+				}
+				s.fail(w, r, errs.Invalid("input.form").Wrap(err))
+				return
+			}
+			for k, vs := range r.PostForm {
+				if !utf8.ValidString(k) {
+					s.fail(w, r, errs.Invalid("input.utf8"))
+					return
+				}
+				for _, v := range vs {
+					if !utf8.ValidString(v) {
+						s.fail(w, r, errs.Invalid("input.utf8"))
+						return
+					}
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Rule says who may use a route.

@@ -93,5 +93,5 @@ func (s *Server) buildRoutes() http.Handler {
 
 	h("/api/", public, s.apiNotFound())
 
-	return s.observe(s.secure(http.NewCrossOriginProtection().Handler(s.identify(mux))))
+	return s.observe(s.secure(http.NewCrossOriginProtection().Handler(s.identify(s.forms(mux)))))
 }

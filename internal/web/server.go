@@ -5,7 +5,10 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -15,7 +18,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"treem/internal/audit"
 	"treem/internal/auth"
@@ -53,6 +59,10 @@ type Server struct {
 	routes  []Route
 	handler http.Handler
 	limits  *limiters
+
+	reqPrefix string
+	reqSeq    atomic.Uint64
+	unitCache answerCache
 }
 
 // New builds the server and its routes.
@@ -63,7 +73,9 @@ func New(d Deps) (*Server, error) {
 	if d.Units == nil {
 		d.Units = geo.Default()
 	}
-	s := &Server{Deps: d, metrics: newMetrics(d.DB), limits: newLimiters(d.Now)}
+	var b [4]byte
+	rand.Read(b[:])
+	s := &Server{Deps: d, metrics: newMetrics(d.DB), limits: newLimiters(d.Now), reqPrefix: hex.EncodeToString(b[:]) + "-"}
 	t, err := loadTemplates(d.I18n)
 	if err != nil {
 		return nil, err
@@ -79,15 +91,29 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // envelope is the JSON shape of every answer: {"data":…} or {"error":…}.
 type envelope map[string]any
 
-// writeJSON answers with v as JSON.
+// bufs are reused encoding buffers.
+var bufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// writeJSON answers with v as JSON. It encodes into a buffer first, so the
+// answer goes out with a Content-Length in one write (no chunking), and an
+// encoding error becomes a clean 500 rather than half a body.
 func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
+	buf := bufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufs.Put(buf)
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(true)
 	if err := enc.Encode(v); err != nil {
-		s.Log.Warn("write json", "err", err)
+		s.Log.Error("encode json", "err", err.Error())
+		buf.Reset()
+		buf.WriteString(`{"error":{"code":"internal","message":"internal error"}}` + "\n")
+		status = http.StatusInternalServerError
 	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
 }
 
 // data answers {"data": v}.
@@ -173,20 +199,61 @@ func decode[T any](w http.ResponseWriter, r *http.Request, limit int64) (T, erro
 	if r.ContentLength > limit {
 		return v, errs.TooLarge(limit)
 	}
-	body := http.MaxBytesReader(w, r.Body, limit)
-	dec := json.NewDecoder(body)
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return v, errs.TooLarge(limit)
+		}
+		return v, errs.Invalid("json.invalid").Wrap(err)
+	}
+	// encoding/json would quietly turn invalid UTF-8 into U+FFFD: refuse
+	// it instead, so that what is stored is what was sent.
+	if !utf8.Valid(raw) {
+		return v, errs.Invalid("input.utf8")
+	}
+	if depth := jsonDepth(raw); depth > maxJSONDepth {
+		return v, errs.Invalid("json.too_deep").With("max", maxJSONDepth)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&v); err != nil {
 		return v, jsonError(err, limit)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return v, errs.TooLarge(limit)
-		}
 		return v, errs.Invalid("json.trailing")
 	}
 	return v, nil
+}
+
+// maxJSONDepth bounds nesting: no request of ours nests deeper than a few
+// levels, and a deep one is an attack on the decoder.
+const maxJSONDepth = 32
+
+// jsonDepth is the deepest nesting of objects and arrays in raw.
+func jsonDepth(raw []byte) int {
+	depth, deepest := 0, 0
+	inString, escaped := false, false
+	for _, c := range raw {
+		switch {
+		case inString:
+			if escaped {
+				escaped = false
+			} else if c == '\\' {
+				escaped = true
+			} else if c == '"' {
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
 }
 
 // jsonError explains a decoding failure: where, and what was expected.

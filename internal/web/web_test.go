@@ -548,3 +548,40 @@ func TestAuditPageFilters(t *testing.T) {
 		t.Fatalf("impossible date accepted: %d", res.Code)
 	}
 }
+
+func TestHostileBodiesAreRefusedClearly(t *testing.T) {
+	h := testenv.New(t)
+	admin := h.User(t, auth.Admin, "")
+	before := countUsers(t, h)
+	cases := []struct {
+		name, body string
+		status     int
+	}{
+		{"invalid UTF-8", "{\"username\":\"ab\xff\xfecd\",\"role\":\"analyst\"}", 400},
+		{"overlong UTF-8 slash", "{\"username\":\"a\xc0\xafb\",\"role\":\"analyst\"}", 400},
+		{"deeply nested", strings.Repeat(`{"a":`, 100) + "1" + strings.Repeat("}", 100), 400},
+		{"nested arrays", strings.Repeat("[", 5000) + strings.Repeat("]", 5000), 400},
+	}
+	for _, c := range cases {
+		res := admin.Post(t, "/api/v1/users", c.body)
+		code, msg, _ := res.Error(t)
+		if res.Code != c.status || code != "invalid" || msg == "" {
+			t.Errorf("%s: want %d invalid with a message, got %s", c.name, c.status, res)
+		}
+	}
+	b := h.Browser(t)
+	b.Login(t, admin.Username, testenv.Password)
+	res := b.Do(t, "POST", "/users", strings.NewReader("username=x%FFy&role=analyst"), http.Header{
+		"Content-Type": {"application/x-www-form-urlencoded"}, "Sec-Fetch-Site": {"same-origin"}})
+	if res.Code != http.StatusBadRequest {
+		t.Errorf("form with invalid UTF-8: %d", res.Code)
+	}
+	res = b.Do(t, "POST", "/users", strings.NewReader("username="+strings.Repeat("a", 2<<20)), http.Header{
+		"Content-Type": {"application/x-www-form-urlencoded"}, "Sec-Fetch-Site": {"same-origin"}})
+	if res.Code != http.StatusRequestEntityTooLarge {
+		t.Errorf("huge form: %d", res.Code)
+	}
+	if countUsers(t, h) != before {
+		t.Fatal("a hostile body created an account")
+	}
+}

@@ -1,0 +1,319 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"treem/internal/auth"
+	"treem/internal/testenv"
+	"treem/internal/web"
+)
+
+// fixtures are records the matrix requests point at: one inside the units
+// of the unit-bound test accounts (commune 00004 in province 01) and one
+// outside them (commune 25747 in Ho Chi Minh City, province 79).
+type fixtures struct {
+	h       *testenv.Env
+	in, out map[string]string // path parameter → id
+}
+
+// routeCase says how to call one route for the matrix.
+type routeCase struct {
+	params []string // path parameters filled from the fixtures
+	body   string   // JSON or form body for unsafe methods ("" for none)
+	form   bool     // the body is a form (a page), not JSON
+	scoped bool     // the record has a unit: outside it, unit-bound roles get 404
+	anon   int      // a public route's own answer to the anonymous call, when it is 401 or 403
+	// as fills a path parameter from another fixture: {"id": "child"}
+	// points {id} at a child rather than an account.
+	as map[string]string
+}
+
+var child = map[string]string{"id": "child"}
+
+// matrix declares every route. A route missing here fails the test, so a
+// new route cannot arrive without a rule.
+var matrix = map[string]routeCase{
+	"GET /healthz":                            {},
+	"GET /readyz":                             {},
+	"GET /metrics":                            {},
+	"GET /static/":                            {},
+	"GET /api/v1/openapi.json":                {},
+	"GET /login":                              {},
+	"POST /login":                             {body: "username=nobody&password=x", form: true, anon: http.StatusUnauthorized},
+	"GET /login/totp":                         {},
+	"POST /login/totp":                        {body: "code=000000", form: true},
+	"POST /logout":                            {form: true},
+	"POST /lang":                              {body: "lang=vi&next=/", form: true},
+	"GET /{$}":                                {},
+	"GET /account":                            {},
+	"GET /account/password":                   {},
+	"POST /account/password":                  {body: "old_password=x&new_password=y", form: true},
+	"GET /account/totp":                       {},
+	"GET /account/totp/qr.png":                {},
+	"POST /account/totp":                      {body: "code=000000", form: true},
+	"GET /api/v1/me":                          {},
+	"GET /units":                              {},
+	"GET /api/v1/units":                       {},
+	"GET /api/v1/units/{code}":                {params: []string{"code"}},
+	"GET /api/v1/units/resolve-old/{oldCode}": {params: []string{"oldCode"}},
+	"GET /users":                              {},
+	"GET /users/new":                          {},
+	"POST /users":                             {body: "username=&role=", form: true},
+	"GET /users/{id}":                         {params: []string{"id"}, scoped: true},
+	"POST /users/{id}":                        {params: []string{"id"}, body: "name=Matrix&role=commune_officer&unit=", form: true, scoped: true},
+	"POST /users/{id}/reset-password":         {params: []string{"id"}, form: true, scoped: true},
+	"POST /users/{id}/unlock":                 {params: []string{"id"}, form: true, scoped: true},
+	"POST /users/{id}/totp-reset":             {params: []string{"id"}, form: true, scoped: true},
+	"GET /api/v1/users":                       {},
+	"POST /api/v1/users":                      {body: `{}`},
+	"GET /api/v1/users/{id}":                  {params: []string{"id"}, scoped: true},
+	"PATCH /api/v1/users/{id}":                {params: []string{"id"}, body: `{}`, scoped: true},
+	"GET /children":                           {},
+	"GET /children/new":                       {},
+	"POST /children":                          {body: "name=", form: true},
+	"POST /children/match":                    {body: "name=L%C3%B2+Th%E1%BB%8B", form: true},
+	"GET /children/import":                    {},
+	"POST /children/import":                   {form: true},
+	"GET /children/import/rejects.csv":        {},
+	"GET /children/{id}":                      {params: []string{"id"}, as: child, scoped: true},
+	"GET /children/{id}/edit":                 {params: []string{"id"}, as: child, scoped: true},
+	"POST /children/{id}":                     {params: []string{"id"}, as: child, body: "version=0", form: true, scoped: true},
+	"POST /children/{id}/supports":            {params: []string{"id"}, as: child, body: "kind=", form: true, scoped: true},
+	"POST /children/{id}/merge":               {params: []string{"id"}, as: child, body: "duplicate=0", form: true, scoped: true},
+	"POST /children/{id}/unmerge":             {params: []string{"id"}, as: child, form: true, scoped: true},
+	"GET /api/v1/children":                    {},
+	"POST /api/v1/children":                   {body: `{}`},
+	"GET /api/v1/children/options":            {},
+	"GET /api/v1/children/export":             {},
+	"POST /api/v1/children/imports":           {},
+	"GET /api/v1/children/imports/{id}":       {params: []string{"id"}, as: map[string]string{"id": "import"}},
+	"POST /api/v1/children/match":             {body: `{"name":"Lò Thị"}`},
+	"GET /api/v1/children/{id}":               {params: []string{"id"}, as: child, scoped: true},
+	"PATCH /api/v1/children/{id}":             {params: []string{"id"}, as: child, body: `{}`, scoped: true},
+	"POST /api/v1/children/{id}/supports":     {params: []string{"id"}, as: child, body: `{}`, scoped: true},
+	"POST /api/v1/children/{id}/merge":        {params: []string{"id"}, as: child, body: `{}`, scoped: true},
+	"POST /api/v1/children/{id}/unmerge":      {params: []string{"id"}, as: child, body: `{}`, scoped: true},
+	"GET /audit":                              {},
+	"GET /api/v1/audit":                       {},
+	"/api/":                                   {},
+}
+
+func newFixtures(t *testing.T, h *testenv.Env) *fixtures {
+	admin := h.User(t, auth.Admin, "")
+	inside := h.User(t, auth.CommuneOfficer, "00004")
+	outside := h.User(t, auth.CommuneOfficer, "25747")
+	newChild := func(c *testenv.Client, commune string) string {
+		res := c.Post(t, "/api/v1/children", `{"name":"Lò Thị Ma Trận","dob":"2016","sex":"Nữ","commune":"`+commune+`"}`)
+		if res.Code != http.StatusCreated {
+			t.Fatalf("fixture child: %s", res)
+		}
+		return fmt.Sprint(res.Data(t)["id"])
+	}
+	res := admin.Do(t, http.MethodPost, "/api/v1/children/imports?name=x.csv", strings.NewReader("a,b\n"), nil)
+	if res.Code != http.StatusAccepted {
+		t.Fatalf("fixture import: %s", res)
+	}
+	imp := fmt.Sprint(res.Data(t)["id"])
+	return &fixtures{h: h,
+		in:  map[string]string{"id": itoa(inside.UserID), "code": "00004", "oldCode": "00007", "child": newChild(inside, "00004"), "import": imp},
+		out: map[string]string{"id": itoa(outside.UserID), "code": "25747", "oldCode": "25747", "child": newChild(outside, "25747"), "import": imp},
+	}
+}
+
+var paramRE = regexp.MustCompile(`\{([a-zA-Z]+)\}`)
+
+func fill(pattern string, ids map[string]string) string {
+	p := strings.TrimSuffix(pattern, "{$}")
+	if strings.HasSuffix(p, "/") && p != "/" && !strings.HasPrefix(pattern, "/api/") {
+		p += "app.css" // GET /static/: a file
+	}
+	if pattern == "/api/" {
+		return "/api/v1/no-such-route"
+	}
+	return paramRE.ReplaceAllStringFunc(p, func(m string) string { return ids[m[1:len(m)-1]] })
+}
+
+// roleUnits are the units the matrix's accounts work in.
+var roleUnits = map[auth.Role]string{
+	auth.ProvinceOfficer: "01",
+	auth.CommuneOfficer:  "00004",
+	auth.Provider:        "00004",
+}
+
+// verdict is what one role got on one route.
+type verdict string
+
+const (
+	vPublic  verdict = "public"
+	vAllowed verdict = "✓"
+	vUnit    verdict = "own unit"
+	vDenied  verdict = "—"
+)
+
+func TestPermissionMatrix(t *testing.T) {
+	h := testenv.New(t)
+	fx := newFixtures(t, h)
+	routes := h.App.Web.Routes()
+	clients := map[auth.Role]*testenv.Client{}
+	for _, r := range auth.Roles {
+		clients[r] = h.User(t, r, roleUnits[r])
+	}
+	table := map[string]map[auth.Role]verdict{}
+	for _, rt := range routes {
+		c, ok := matrix[rt.Pattern]
+		if !ok {
+			t.Errorf("route %q has no case in the permission matrix (internal/web/matrix_test.go): declare how to call it", rt.Pattern)
+			continue
+		}
+		method, _, _ := strings.Cut(rt.Pattern, " ")
+		if !strings.Contains(rt.Pattern, " ") {
+			method = "GET"
+		}
+		row := map[auth.Role]verdict{}
+		table[rt.Pattern] = row
+		call := func(cl *testenv.Client, ids map[string]string) *testenv.Response {
+			if c.as != nil {
+				aliased := map[string]string{}
+				for k, v := range ids {
+					aliased[k] = v
+				}
+				for k, from := range c.as {
+					aliased[k] = ids[from]
+				}
+				ids = aliased
+			}
+			path := fill(strings.TrimPrefix(rt.Pattern, method+" "), ids)
+			hdr := http.Header{"Sec-Fetch-Site": {"same-origin"}}
+			if c.form {
+				hdr.Set("Content-Type", "application/x-www-form-urlencoded")
+			} else if c.body != "" {
+				hdr.Set("Content-Type", "application/json")
+			}
+			return cl.Do(t, method, path, strings.NewReader(c.body), hdr)
+		}
+		// Anonymous.
+		res := call(h.Browser(t), fx.in) // no account, redirects not followed
+		if res.Code >= 500 {
+			t.Errorf("%s anonymous: %d", rt.Pattern, res.Code)
+		}
+		if rt.Rule.Public {
+			for _, r := range auth.Roles {
+				row[r] = vPublic
+			}
+			if (res.Code == http.StatusUnauthorized || res.Code == http.StatusForbidden) && res.Code != c.anon {
+				t.Errorf("%s is public but refused an anonymous caller: %d", rt.Pattern, res.Code)
+			}
+			continue
+		}
+		if res.Code != http.StatusUnauthorized && !(res.Code == http.StatusSeeOther && strings.HasPrefix(res.Header.Get("Location"), "/login")) {
+			t.Errorf("%s let an anonymous caller through: %d", rt.Pattern, res.Code)
+		}
+		for _, role := range auth.Roles {
+			cl := clients[role]
+			want := rt.Rule.Perm == "" || (&auth.Principal{Role: role}).Can(rt.Rule.Perm)
+			res := call(cl, fx.in)
+			switch {
+			case res.Code >= 500:
+				t.Errorf("%s as %s: %d %s", rt.Pattern, role, res.Code, res.Body)
+			case !want && res.Code != http.StatusForbidden:
+				t.Errorf("%s as %s: %d, want 403 (the role lacks %s)", rt.Pattern, role, res.Code, rt.Rule.Perm)
+			case want && (res.Code == http.StatusForbidden || res.Code == http.StatusUnauthorized):
+				t.Errorf("%s as %s: %d, want it allowed", rt.Pattern, role, res.Code)
+			}
+			if !want {
+				row[role] = vDenied
+				continue
+			}
+			row[role] = vAllowed
+			if !c.scoped {
+				continue
+			}
+			out := call(cl, fx.out)
+			unitBound := roleUnits[role] != ""
+			switch {
+			case out.Code >= 500:
+				t.Errorf("%s as %s outside its unit: %d", rt.Pattern, role, out.Code)
+			case unitBound && out.Code != http.StatusNotFound:
+				t.Errorf("%s as %s of %s reached a record outside its unit: %d, want 404", rt.Pattern, role, roleUnits[role], out.Code)
+			case !unitBound && out.Code == http.StatusNotFound:
+				t.Errorf("%s as national %s: 404 on a record it should see", rt.Pattern, role)
+			}
+			if unitBound {
+				row[role] = vUnit
+			}
+		}
+	}
+	publishMatrix(t, routes, table)
+}
+
+// publishMatrix writes the matrix into docs/security.md between its
+// markers when TREEM_UPDATE_DOCS=1, and otherwise checks that the
+// published one is current.
+func publishMatrix(t *testing.T, routes []web.Route, table map[string]map[auth.Role]verdict) {
+	var sb strings.Builder
+	sb.WriteString("| route | rule |")
+	for _, r := range auth.Roles {
+		sb.WriteString(" " + string(r) + " |")
+	}
+	sb.WriteString("\n| --- | --- |" + strings.Repeat(" --- |", len(auth.Roles)) + "\n")
+	patterns := make([]string, 0, len(table))
+	rules := map[string]web.Rule{}
+	for _, r := range routes {
+		if _, ok := table[r.Pattern]; ok {
+			patterns = append(patterns, r.Pattern)
+			rules[r.Pattern] = r.Rule
+		}
+	}
+	sort.SliceStable(patterns, func(i, j int) bool { return pathOf(patterns[i]) < pathOf(patterns[j]) })
+	for _, p := range patterns {
+		rule := "signed in"
+		switch r := rules[p]; {
+		case r.Public:
+			rule = "public"
+		case r.Perm != "":
+			rule = "`" + string(r.Perm) + "`"
+		}
+		fmt.Fprintf(&sb, "| `%s` | %s |", strings.ReplaceAll(p, "|", "\\|"), rule)
+		for _, r := range auth.Roles {
+			sb.WriteString(" " + string(table[p][r]) + " |")
+		}
+		sb.WriteString("\n")
+	}
+	path := filepath.Join("..", "..", "docs", "security.md")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const start, end = "<!-- matrix:start -->\n", "<!-- matrix:end -->"
+	doc := string(raw)
+	i, j := strings.Index(doc, start), strings.Index(doc, end)
+	if i < 0 || j < i {
+		t.Fatalf("docs/security.md lacks the %q and %q markers", start, end)
+	}
+	current := doc[i+len(start) : j]
+	if current == sb.String() {
+		return
+	}
+	if os.Getenv("TREEM_UPDATE_DOCS") == "1" {
+		if err := os.WriteFile(path, []byte(doc[:i+len(start)]+sb.String()+doc[j:]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("the permission matrix in docs/security.md is out of date: run TREEM_UPDATE_DOCS=1 go test ./internal/web -run PermissionMatrix")
+}
+
+func pathOf(pattern string) string {
+	_, p, ok := strings.Cut(pattern, " ")
+	if !ok {
+		return pattern
+	}
+	return p + " " + pattern
+}
