@@ -741,10 +741,10 @@ func (s *Service) scan(ctx context.Context, q string, args []any, f func(scanner
 	return rows.Err()
 }
 
-// Rows per write transaction, and per INSERT statement (SQLite binds at
-// most 32,766 values).
+// Rows per write transaction (on SQLite the other writers wait for one,
+// about a second), and per multi-row INSERT on PostgreSQL.
 const (
-	importBatch = 50000
+	importBatch = 10000
 	insertRows  = 1000
 )
 
@@ -894,12 +894,15 @@ func (s *Service) insertPrepared(ctx context.Context, tx *store.Tx, batch []*row
 		}
 		return st, nil
 	}
-	child, err := prepare("INSERT INTO children (" + importChildCols + ") VALUES " + importTuple)
+	// Plain ? parameters: modernc asks SQLite the name of every $N it
+	// binds, a search through the statement's parameter list each time.
+	child, err := prepare("INSERT INTO children (" + importChildCols + ") VALUES (" +
+		strings.Repeat("?, ", 21) + "1, ?, ?, ?, ?, ?, ?)")
 	if err != nil {
 		return nil, err
 	}
 	defer child.Close()
-	group, err := prepare(importGroupSQL + importGroupTuple)
+	group, err := prepare(importGroupSQL + "(?, ?, ?, ?, ?, ?, ?, ?, ?)")
 	if err != nil {
 		return nil, err
 	}
@@ -907,7 +910,7 @@ func (s *Service) insertPrepared(ctx context.Context, tx *store.Tx, batch []*row
 	var carer *sql.Stmt
 	ids := make([]int64, len(batch))
 	for i, r := range batch {
-		res, err := child.ExecContext(ctx, s.importArgs(r, importID, at, byID, today)...)
+		res, err := child.ExecContext(ctx, append(s.importArgs(r, importID, at, byID, today), at, byID)...)
 		if err != nil {
 			return nil, fmt.Errorf("import child: %w", err)
 		}
@@ -915,7 +918,7 @@ func (s *Service) insertPrepared(ctx context.Context, tx *store.Tx, batch []*row
 			return nil, err
 		}
 		for _, p := range r.child.Periods {
-			if _, err := group.ExecContext(ctx, ids[i], p.Code, p.Subgroup, dateNum(p.Start), dateNum(p.End), byID, byName, at); err != nil {
+			if _, err := group.ExecContext(ctx, ids[i], ids[i], p.Code, p.Subgroup, dateNum(p.Start), dateNum(p.End), byID, byName, at); err != nil {
 				return nil, fmt.Errorf("import group: %w", err)
 			}
 		}
