@@ -246,3 +246,51 @@ func itoa(n int64) string {
 	}
 	return string(b[i:])
 }
+
+// Key rotation re-seals the registry's encrypted fields too: after it, a
+// child's phone and notes read back with the new key and none is left on
+// the old one.
+func TestKeyRotationResealsTheRegistry(t *testing.T) {
+	h := testenv.New(t)
+	c := h.User(t, auth.CommuneOfficer, "00004")
+	res := c.Post(t, "/api/v1/children", `{"name":"Lò Thị Mai","dob":"2016","sex":"Nữ","commune":"00004","phone":"0912345678","notes":"bí mật"}`)
+	if res.Code != 201 {
+		t.Fatalf("create: %s", res)
+	}
+	id := itoa(int64(res.Data(t)["id"].(float64)))
+	var out, errOut bytes.Buffer
+	env := map[string]string{"TREEM_DB": h.DSN, "TREEM_KEY_FILE": h.KeyFile}
+	if err := app.Run(context.Background(), []string{"keys", "rotate", "--settle", "0"}, func(k string) string { return env[k] },
+		&out, &errOut); err != nil || !strings.Contains(out.String(), "children.phone") {
+		t.Fatalf("rotate: %v\n%s%s", err, out.String(), errOut.String())
+	}
+	fresh := testenv.NewWith(t, testenv.Options{DSN: h.DSN, KeyFile: h.KeyFile})
+	d := fresh.User(t, auth.CommuneOfficer, "00004").Get(t, "/api/v1/children/"+id).Data(t)
+	if d["phone"] != "0912345678" || d["notes"] != "bí mật" {
+		t.Fatalf("after rotation: %v", d)
+	}
+	if err := app.Run(context.Background(), []string{"keys", "retire"}, func(k string) string { return env[k] }, &out, &errOut); err != nil {
+		t.Fatalf("retire: %v\n%s", err, errOut.String())
+	}
+}
+
+// The demo seeds a few dozen invented children with groups and help in the
+// two demo wards, once: a second start adds nothing.
+func TestDemoChildrenAreSeededOnce(t *testing.T) {
+	h := testenv.NewWith(t, testenv.Options{Demo: true})
+	count := func(e *testenv.Env) (int, int) {
+		var out struct{ Total int }
+		e.User(t, auth.CommuneOfficer, "00004").Get(t, "/api/v1/children").JSON(t, &out)
+		var helped struct{ Total int }
+		e.User(t, auth.CommuneOfficer, "00004").Get(t, "/api/v1/children?helped=yes").JSON(t, &helped)
+		return out.Total, helped.Total
+	}
+	n, helped := count(h)
+	if n < 10 || helped == 0 || helped == n {
+		t.Fatalf("demo children in 00004: %d, helped %d", n, helped)
+	}
+	again := testenv.NewWith(t, testenv.Options{Demo: true, DSN: h.DSN, KeyFile: h.KeyFile})
+	if m, _ := count(again); m != n {
+		t.Fatalf("a second demo start made %d children, not %d", m, n)
+	}
+}

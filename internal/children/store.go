@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"treem/internal/ident"
+	"treem/internal/seal"
 	"treem/internal/store"
 	"treem/internal/vntext"
 )
@@ -25,6 +26,17 @@ const (
 	sealImportRejects  = "child_imports.rejects"
 	lookupPhone        = "phone" // keyed hashes of normalised phone numbers
 )
+
+// SealedColumns are the registry's encrypted columns, for key rotation.
+var SealedColumns = []seal.Column{
+	{Table: "children", Key: "id", Column: "phone", Context: sealPhone},
+	{Table: "children", Key: "id", Column: "notes", Context: sealNotes},
+	{Table: "child_caregivers", Key: "id", Column: "phone", Context: sealCaregiverPhone},
+	{Table: "child_history", Key: "id", Column: "changes", Context: sealHistory},
+	{Table: "supports", Key: "id", Column: "note", Context: sealSupportNote},
+	{Table: "child_imports", Key: "id", Column: "report", Context: sealImportReport},
+	{Table: "child_imports", Key: "id", Column: "rejects", Context: sealImportRejects},
+}
 
 const childCols = `id, name, dob_on, dob_estimated, sex, ethnicity, pid, commune_code, province_code,
 	old_commune_code, address, phone, phone_hash, risks, disability_type, disability_level, school_status,
