@@ -132,15 +132,20 @@ func (s *Service) apply(by *auth.Principal, base Child, in Input, create bool) (
 		out.Name = c.name(str(in.Name))
 	}
 	if set(in.DOB) || in.DOBEstimated != nil {
-		raw := str(in.DOB)
-		if in.DOB == nil {
-			raw = base.DOB.String()
+		// An estimate is marked by the text ("~2015", "khoảng 2015") or by
+		// the flag; the flag alone changes only that mark.
+		var d dates.Date
+		if set(in.DOB) {
+			d = c.dob(str(in.DOB))
+			d.Estimated = d.Estimated || (in.DOBEstimated != nil && *in.DOBEstimated)
+		} else {
+			d = base.DOB
+			d.Estimated = *in.DOBEstimated
 		}
-		out.DOB = c.dob(raw)
-		if in.DOBEstimated != nil {
-			out.DOB.Estimated = *in.DOBEstimated && !out.DOB.IsZero()
+		if d.IsZero() {
+			d.Estimated = false
 		}
-		out.DOBEstimated = out.DOB.Estimated
+		out.DOB, out.DOBEstimated = d, d.Estimated
 	}
 	if set(in.Sex) {
 		out.Sex = c.sex(str(in.Sex))

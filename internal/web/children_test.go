@@ -450,6 +450,9 @@ func TestChildJSONShapes(t *testing.T) {
 	if d["dob"] != "2015" || d["dob_estimated"] != true || d["sex"] != "male" {
 		t.Fatalf("estimated year of birth: %v", d)
 	}
+	if d := c.Patch(t, "/api/v1/children/"+id, `{"version":1,"dob_estimated":false}`).Data(t); d["dob"] != "2015" || d["dob_estimated"] != false {
+		t.Fatalf("estimate mark taken off: %v", d)
+	}
 	for _, k := range []string{"caregivers", "groups", "risks", "supports", "group_periods"} {
 		if _, ok := d[k].([]any); !ok {
 			t.Errorf("%s should be a list, is %v", k, d[k])

@@ -566,47 +566,70 @@ func (s *Server) importStatusPage(w http.ResponseWriter, r *http.Request, idText
 	s.render(w, r, http.StatusOK, "child_import_status", "children.import_title", data, nil)
 }
 
-// readUpload reads the file of a multipart form, or a raw body.
-func readUpload(w http.ResponseWriter, r *http.Request) (string, []byte, error) {
+// upload is an import file received.
+type upload struct {
+	name string
+	data []byte
+	skip bool // skip_invalid was asked for
+}
+
+// readUpload reads the file of a multipart form (streamed into memory: a
+// list of children never lands in a temporary file), or a raw body.
+func readUpload(w http.ResponseWriter, r *http.Request) (upload, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxImportBytes)
-	ct := r.Header.Get("Content-Type")
-	if strings.HasPrefix(ct, "multipart/form-data") {
-		file, hdr, err := r.FormFile("file")
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return "", nil, errs.TooLarge(maxImportBytes)
+	tooLarge := func(err error) error {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return errs.TooLarge(maxImportBytes)
+		}
+		return errs.Invalid("children.import.no_file").Wrap(err)
+	}
+	var u upload
+	if mr, err := r.MultipartReader(); err == nil {
+		for {
+			part, err := mr.NextPart()
+			if errors.Is(err, io.EOF) {
+				break
 			}
-			return "", nil, errs.Validation().Field("file", "children.import.no_file")
+			if err != nil {
+				return u, tooLarge(err)
+			}
+			switch part.FormName() {
+			case "file":
+				u.name = part.FileName()
+				if u.data, err = io.ReadAll(part); err != nil {
+					return u, tooLarge(err)
+				}
+			case "skip_invalid":
+				v, _ := io.ReadAll(io.LimitReader(part, 10))
+				u.skip = len(v) > 0
+			}
 		}
-		defer file.Close()
-		data, err := io.ReadAll(file)
+	} else {
+		data, err := io.ReadAll(r.Body)
 		if err != nil {
-			return "", nil, errs.TooLarge(maxImportBytes)
+			return u, tooLarge(err)
 		}
-		return hdr.Filename, data, nil
-	}
-	data, err := io.ReadAll(r.Body)
-	if err != nil {
-		return "", nil, errs.TooLarge(maxImportBytes)
-	}
-	if len(data) == 0 {
-		return "", nil, errs.Validation().Field("file", "children.import.no_file")
-	}
-	name := r.URL.Query().Get("name")
-	if name == "" {
-		name = "upload.csv"
-		if strings.Contains(ct, "spreadsheetml") {
-			name = "upload.xlsx"
+		u.data, u.name = data, r.URL.Query().Get("name")
+		if u.name == "" {
+			u.name = "upload.csv"
+			if strings.Contains(r.Header.Get("Content-Type"), "spreadsheetml") {
+				u.name = "upload.xlsx"
+			}
 		}
+		skip := r.URL.Query().Get("skip_invalid")
+		u.skip = skip == "1" || skip == "true"
 	}
-	return name, data, nil
+	if len(u.data) == 0 {
+		return u, errs.Validation().Field("file", "children.import.no_file")
+	}
+	return u, nil
 }
 
 func (s *Server) importForm() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := auth.From(r.Context())
-		name, data, err := readUpload(w, r)
+		up, err := readUpload(w, r)
 		if err != nil {
 			if errs.As(err).Status != http.StatusBadRequest {
 				s.fail(w, r, err)
@@ -619,8 +642,8 @@ func (s *Server) importForm() http.Handler {
 				"Recent": recent, "Columns": children.ImportColumns}, f)
 			return
 		}
-		id, err := s.Children.StartImport(r.Context(), p, data, children.ImportOptions{FileName: name,
-			SkipInvalid: r.FormValue("skip_invalid") != "", Lang: s.localizer(r).Lang, I18n: s.I18n})
+		id, err := s.Children.StartImport(r.Context(), p, up.data, children.ImportOptions{FileName: up.name,
+			SkipInvalid: up.skip, Lang: s.localizer(r).Lang, I18n: s.I18n})
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -649,14 +672,13 @@ func (s *Server) importRejects() http.Handler {
 
 func (s *Server) apiStartImport() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name, data, err := readUpload(w, r)
+		up, err := readUpload(w, r)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		skip := r.URL.Query().Get("skip_invalid")
-		id, err := s.Children.StartImport(r.Context(), auth.From(r.Context()), data, children.ImportOptions{FileName: name,
-			SkipInvalid: skip == "1" || skip == "true" || r.FormValue("skip_invalid") != "", Lang: s.localizer(r).Lang, I18n: s.I18n})
+		id, err := s.Children.StartImport(r.Context(), auth.From(r.Context()), up.data, children.ImportOptions{FileName: up.name,
+			SkipInvalid: up.skip, Lang: s.localizer(r).Lang, I18n: s.I18n})
 		if err != nil {
 			s.fail(w, r, err)
 			return
