@@ -19,8 +19,6 @@ import (
 	"treem/internal/store"
 )
 
-func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
-
 // sees reports whether by may see a record of the unit; nil is the system
 // (the command line, the demo seed), which sees everything.
 func sees(by *auth.Principal, unit string) bool { return by == nil || by.Sees(unit) }

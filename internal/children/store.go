@@ -3,6 +3,7 @@ package children
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -345,7 +346,7 @@ func (s *Service) addHistory(ctx context.Context, tx *store.Tx, child int64, ver
 	changes map[string][2]any, by int64, byName string, at time.Time) error {
 	var sealedChanges []byte
 	if len(changes) > 0 {
-		raw, err := jsonMarshal(changes)
+		raw, err := json.Marshal(changes)
 		if err != nil {
 			return err
 		}
