@@ -21,6 +21,7 @@ import (
 	"treem/internal/config"
 	"treem/internal/errs"
 	"treem/internal/i18n"
+	"treem/internal/indicators"
 	"treem/internal/jobs"
 	"treem/internal/seal"
 	"treem/internal/store"
@@ -57,6 +58,8 @@ func commands() []command {
 		{"keys init", "create a new key file", keysInit},
 		{"keys rotate", "make a new encryption key active and re-seal stored data with it", keysRotate},
 		{"keys retire", "remove encryption keys no stored value uses any more", keysRetire},
+		{"indicators generate", "fill the indicators' stand-in record tables with national-scale data", indicatorsGenerate},
+		{"indicators verify", "build the indicators and compare them with plain SQL (--periods 2025;2025Q1)", indicatorsVerify},
 	}
 }
 
@@ -124,6 +127,8 @@ type Services struct {
 	Log   *slog.Logger
 	Now   func() time.Time
 	Jobs  *jobs.Queue
+
+	Indicators *indicators.Service // set by Build
 }
 
 // open connects, migrates and loads the keys. createKeys allows making a

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,6 +17,8 @@ import (
 	"treem/internal/auth"
 	"treem/internal/config"
 	"treem/internal/demo"
+	"treem/internal/indicators"
+	"treem/internal/indicators/standin"
 	"treem/internal/seal"
 )
 
@@ -71,6 +74,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	go purgeSessions(bg, d)
 	go d.Keys.Watch(bg, 10*time.Second, func(err error) { log.Error("reload key file", "err", err.Error()) })
 	d.Jobs.Start(bg)
+	d.Indicators.Start(bg)
 
 	// Start-up allocates and drops a lot (migrations, argon2 while seeding
 	// the demo accounts): give it back to the system before going idle.
@@ -90,6 +94,9 @@ func serve(ctx context.Context, env Env, args []string) error {
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	if err := d.Indicators.SaveSnapshot(sctx); err != nil {
+		log.Warn("indicators: snapshot at shutdown", "err", err.Error())
 	}
 	log.Info("stopped")
 	return nil
@@ -363,4 +370,73 @@ func keysRetire(ctx context.Context, env Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "retired %s\n", strings.Join(retire, ", "))
 	return nil
+}
+
+// indicatorsGenerate fills the indicators' stand-in record tables with
+// generated data (for the benchmark and trying the dashboards).
+func indicatorsGenerate(ctx context.Context, env Env, args []string) error {
+	fs, cfg := config.FlagSet("indicators generate", env.Getenv, false)
+	children := fs.Int("children", standin.National.Children, "registry children")
+	contacts := fs.Int("contacts-per-year", standin.National.ContactsPerYear, "hotline contacts a year")
+	years := fs.Int("years", standin.National.Years, "years of data, up to --last-year")
+	last := fs.Int("last-year", env.Now().Year(), "last year of data")
+	cases := fs.Int("cases", standin.National.Cases, "cases")
+	if err := parse(fs, cfg, env, args); err != nil {
+		return err
+	}
+	d, err := open(ctx, cfg, env, nil, true)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	if err := standin.Install(ctx, d.DB); err != nil {
+		return err
+	}
+	start := time.Now()
+	sc := standin.Scale{Children: *children, ContactsPerYear: *contacts, Years: *years, LastYear: *last, Cases: *cases, Seed: 6}
+	err = standin.Generate(ctx, d.DB, sc, func(s string) { fmt.Fprintln(env.Stdout, s) })
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "generated in %s\n", time.Since(start).Round(time.Second))
+	return nil
+}
+
+// indicatorsVerify builds the indicators from the records and compares
+// every measure with plain SQL for the periods given.
+func indicatorsVerify(ctx context.Context, env Env, args []string) error {
+	fs, cfg := config.FlagSet("indicators verify", env.Getenv, false)
+	periods := fs.String("periods", strconv.Itoa(env.Now().Year()-1), "periods, ;-separated (2025;2025Q1;202503)")
+	standins := fs.Bool("standins", true, "count the stand-in record tables")
+	if err := parse(fs, cfg, env, args); err != nil {
+		return err
+	}
+	ps, err := indicators.ParsePeriods(*periods)
+	if err != nil {
+		return err
+	}
+	d, err := open(ctx, cfg, env, nil, true)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	ind, err := openIndicators(ctx, d, *standins)
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	if err := ind.Build(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "built from the records in %s\n", time.Since(t0).Round(time.Millisecond))
+	rep, err := ind.Verify(ctx, ps)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "measures %v\ncompared %d figures: %d mismatches; plain SQL %s, engine %s\n",
+		rep.Measures, rep.Compared, len(rep.Mismatches), rep.SQLTime.Round(time.Millisecond), rep.EngineTime.Round(time.Millisecond))
+	if !rep.OK() {
+		return fmt.Errorf("mismatches: %+v", rep.Mismatches)
+	}
+	return ind.SaveSnapshot(ctx)
 }

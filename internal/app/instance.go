@@ -10,6 +10,9 @@ import (
 	"treem/internal/config"
 	"treem/internal/demo"
 	"treem/internal/geo"
+	"treem/internal/indicators"
+	"treem/internal/indicators/facts"
+	"treem/internal/indicators/standin"
 	"treem/internal/web"
 )
 
@@ -67,8 +70,14 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (
 			return nil, fmt.Errorf("seed demo children: %w", err)
 		}
 	}
+	ind, err := openIndicators(ctx, d, cfg.IndicatorStandins)
+	if err != nil {
+		d.close()
+		return nil, err
+	}
+	d.Indicators = ind
 	srv, err := web.New(web.Deps{Log: log, DB: d.DB, Keys: d.Keys, Audit: d.Audit, Auth: d.Auth, I18n: d.I18n,
-		Children: kids, Now: env.Now, TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure, Demo: cfg.Demo})
+		Children: kids, Indicators: ind, Now: env.Now, TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure, Demo: cfg.Demo})
 	if err != nil {
 		d.close()
 		return nil, err
@@ -97,4 +106,22 @@ func (i *Instance) Close() {
 	i.stop()
 	i.Children.Wait()
 	i.close()
+}
+
+// openIndicators builds the indicator engine with every area's fact
+// source. Until the registry, hotline and case areas provide theirs, the
+// stand-ins count their own tables when asked (--indicator-standins).
+func openIndicators(ctx context.Context, d *Services, standins bool) (*indicators.Service, error) {
+	sources := []facts.Source{indicators.ReturnsSource{}}
+	if standins {
+		if err := standin.Install(ctx, d.DB); err != nil {
+			return nil, err
+		}
+		sources = append(sources, standin.Sources()...)
+	}
+	e, err := indicators.New(ctx, d.DB, geo.Default(), sources, indicators.Config{}, d.Now, d.Log)
+	if err != nil {
+		return nil, fmt.Errorf("indicators: %w", err)
+	}
+	return indicators.NewService(e, d.Audit), nil
 }

@@ -30,6 +30,11 @@ type Config struct {
 	IdleTimeout time.Duration // TREEM_IDLE_TIMEOUT
 	RequireTOTP string        // TREEM_REQUIRE_TOTP: roles, comma-separated; "none" for none
 	Shutdown    time.Duration // TREEM_SHUTDOWN_TIMEOUT: how long in-flight requests may finish
+
+	// IndicatorStandins counts the indicators' stand-in tables (package
+	// indicators/standin) while the registry, hotline and case areas are
+	// not yet wired: for tests, the benchmark and trying the dashboards.
+	IndicatorStandins bool // TREEM_INDICATOR_STANDINS=1
 }
 
 // Getenv is os.Getenv; tests pass their own.
@@ -60,6 +65,7 @@ func FlagSet(name string, getenv Getenv, serve bool) (*flag.FlagSet, *Config) {
 		fs.DurationVar(&c.SessionTTL, "session-ttl", envDuration(getenv, "TREEM_SESSION_TTL", 12*time.Hour), "longest a session lasts (TREEM_SESSION_TTL)")
 		fs.DurationVar(&c.IdleTimeout, "idle-timeout", envDuration(getenv, "TREEM_IDLE_TIMEOUT", 30*time.Minute), "a session unused this long ends (TREEM_IDLE_TIMEOUT)")
 		fs.StringVar(&c.RequireTOTP, "require-totp", env("TREEM_REQUIRE_TOTP", "admin,analyst,province_officer"), "roles that must use a second factor, or none (TREEM_REQUIRE_TOTP)")
+		fs.BoolVar(&c.IndicatorStandins, "indicator-standins", env("TREEM_INDICATOR_STANDINS", "") == "1", "count the indicators' stand-in record tables (TREEM_INDICATOR_STANDINS=1)")
 		fs.DurationVar(&c.Shutdown, "shutdown-timeout", envDuration(getenv, "TREEM_SHUTDOWN_TIMEOUT", 20*time.Second), "time in-flight requests get to finish on shutdown (TREEM_SHUTDOWN_TIMEOUT)")
 	}
 	return fs, c

@@ -239,8 +239,9 @@ func (s *Server) forms(next http.Handler) http.Handler {
 
 // Rule says who may use a route.
 type Rule struct {
-	Public bool      // no login (public pages, health, signed webhooks)
-	Perm   auth.Perm // "" with Public false: any signed-in account
+	Public bool        // no login (public pages, health, signed webhooks)
+	Perm   auth.Perm   // "" with Public false: any signed-in account
+	Any    []auth.Perm // with Perm "": any one of these
 	// Pending lets a session that must still change its password or enrol
 	// a second factor use the route (the pages that do exactly that).
 	Pending bool
@@ -253,6 +254,25 @@ var (
 )
 
 func need(p auth.Perm) Rule { return Rule{Perm: p} }
+
+// needAny allows a route to roles with any one of the permissions.
+func needAny(ps ...auth.Perm) Rule { return Rule{Any: ps} }
+
+// Allows reports whether p passes the rule's permission.
+func (rule Rule) Allows(p *auth.Principal) bool {
+	if rule.Perm != "" {
+		return p.Can(rule.Perm)
+	}
+	if len(rule.Any) == 0 {
+		return true
+	}
+	for _, perm := range rule.Any {
+		if p.Can(perm) {
+			return true
+		}
+	}
+	return false
+}
 
 // Route is a registered route and its rule (for the permission matrix).
 type Route struct {
@@ -293,7 +313,7 @@ func (s *Server) guard(pattern string, rule Rule, h http.Handler) http.Handler {
 				return
 			}
 		}
-		if rule.Perm != "" && !p.Can(rule.Perm) {
+		if !rule.Allows(p) {
 			s.Audit.Record(background(r), audit.Event{Action: "access.denied", RecordType: "route", RecordID: pattern, Outcome: audit.Denied})
 			s.fail(w, r, errs.Forbidden())
 			return

@@ -67,6 +67,7 @@ func loadTemplates(b *i18n.Bundle) (*templates, error) {
 		// day writes a (possibly partial) date as dd/mm/yyyy, mm/yyyy or
 		// yyyy; templates say "about" for an estimate themselves.
 		"day": func(d dates.Date) string { d.Estimated = false; return d.String() },
+		"deref":    func(b *bool) bool { return b != nil && *b },
 	}
 	base := template.New("layout").Funcs(funcs)
 	if _, err := base.ParseFS(assets, "templates/layout.html", "templates/partials/*.html"); err != nil {
@@ -211,7 +212,8 @@ func flash(w http.ResponseWriter, key string) {
 type navItem struct {
 	Href   string
 	Key    string
-	Perm   auth.Perm // "" for every signed-in account
+	Perm   auth.Perm   // "" for every signed-in account
+	Any    []auth.Perm // or any one of these
 	Active bool
 }
 
@@ -220,6 +222,8 @@ type navItem struct {
 var navigation = []navItem{
 	{Href: "/", Key: "nav.home"},
 	{Href: "/children", Key: "nav.children", Perm: auth.PermChildRead},
+	{Href: "/indicators", Key: "nav.indicators", Perm: auth.PermIndicators},
+	{Href: "/returns", Key: "nav.returns", Any: []auth.Perm{auth.PermReturnsEnter, auth.PermReturnsAppr}},
 	{Href: "/units", Key: "nav.units"},
 	{Href: "/users", Key: "nav.users", Perm: auth.PermUsersManage},
 	{Href: "/audit", Key: "nav.audit", Perm: auth.PermAuditRead},
@@ -231,7 +235,7 @@ func (s *Server) nav(p *auth.Principal, current string) []navItem {
 	}
 	var out []navItem
 	for _, n := range navigation {
-		if n.Perm != "" && !p.Can(n.Perm) {
+		if !(Rule{Perm: n.Perm, Any: n.Any}).Allows(p) {
 			continue
 		}
 		n.Active = n.Href == current || (n.Href != "/" && strings.HasPrefix(current, n.Href+"/"))
@@ -245,7 +249,7 @@ func NavHrefs(role auth.Role) []string {
 	p := &auth.Principal{Role: role}
 	var out []string
 	for _, n := range navigation {
-		if n.Perm == "" || p.Can(n.Perm) {
+		if (Rule{Perm: n.Perm, Any: n.Any}).Allows(p) {
 			out = append(out, n.Href)
 		}
 	}

@@ -91,6 +91,31 @@ func (s *Server) buildRoutes() http.Handler {
 	h("GET /audit", need(auth.PermAuditRead), s.auditPage())
 	h("GET /api/v1/audit", need(auth.PermAuditRead), s.apiAudit())
 
+	// Indicators, dashboards and reports (issue 6).
+	h("GET /indicators", need(auth.PermIndicators), s.dashboardPage())
+	h("GET /indicators/catalogue", need(auth.PermIndicators), s.cataloguePage())
+	h("GET /api/v1/indicators", need(auth.PermIndicators), s.apiIndicators())
+	h("GET /api/v1/indicators/export", need(auth.PermIndicators), s.apiIndicatorExport())
+	h("GET /api/v1/indicators/report", need(auth.PermIndicators), s.apiIndicatorReport())
+	h("GET /api/v1/indicators/catalogue", need(auth.PermIndicators), s.apiCatalogue())
+	h("GET /api/v1/indicators/catalogue/{code}", need(auth.PermIndicators), s.apiIndicatorVersions())
+	h("PUT /api/v1/indicators/catalogue/{code}", need(auth.PermSettings), s.apiUpdateIndicator())
+
+	// Aggregate returns: entry, approval commune → province → nation, completeness.
+	returns := needAny(auth.PermReturnsEnter, auth.PermReturnsAppr)
+	h("GET /returns", returns, s.returnsPage())
+	h("GET /returns/new", need(auth.PermReturnsEnter), s.returnFormPage())
+	h("POST /returns", need(auth.PermReturnsEnter), s.returnFormPost())
+	h("GET /returns/{id}", returns, s.returnPage())
+	h("POST /returns/{id}/approve", need(auth.PermReturnsAppr), s.returnApprovePost())
+	h("POST /returns/{id}/reopen", need(auth.PermReturnsAppr), s.returnReopenPost())
+	h("GET /api/v1/returns", returns, s.apiListReturns())
+	h("POST /api/v1/returns", need(auth.PermReturnsEnter), s.apiSaveReturn())
+	h("GET /api/v1/returns/completeness", returns, s.apiCompleteness())
+	h("GET /api/v1/returns/{id}", returns, s.apiGetReturn())
+	h("POST /api/v1/returns/{id}/approve", need(auth.PermReturnsAppr), s.apiApproveReturn())
+	h("POST /api/v1/returns/{id}/reopen", need(auth.PermReturnsAppr), s.apiReopenReturn())
+
 	h("/api/", public, s.apiNotFound())
 
 	return s.observe(s.secure(http.NewCrossOriginProtection().Handler(s.identify(s.forms(mux)))))

@@ -29,6 +29,7 @@ import (
 	"treem/internal/errs"
 	"treem/internal/geo"
 	"treem/internal/i18n"
+	"treem/internal/indicators"
 	"treem/internal/seal"
 	"treem/internal/store"
 )
@@ -45,6 +46,7 @@ type Deps struct {
 	Now   func() time.Time
 
 	Children *children.Service
+	Indicators *indicators.Service
 
 	TrustProxy    bool
 	SecureCookies string // auto, always, never
