@@ -66,8 +66,8 @@ func loadTemplates(b *i18n.Bundle) (*templates, error) {
 		"query":    queryWith,
 		// day writes a (possibly partial) date as dd/mm/yyyy, mm/yyyy or
 		// yyyy; templates say "about" for an estimate themselves.
-		"day": func(d dates.Date) string { d.Estimated = false; return d.String() },
-		"deref":    func(b *bool) bool { return b != nil && *b },
+		"day":   func(d dates.Date) string { d.Estimated = false; return d.String() },
+		"deref": func(b *bool) bool { return b != nil && *b },
 	}
 	base := template.New("layout").Funcs(funcs)
 	if _, err := base.ParseFS(assets, "templates/layout.html", "templates/partials/*.html"); err != nil {

@@ -45,7 +45,7 @@ type Deps struct {
 	Units *geo.Units
 	Now   func() time.Time
 
-	Children *children.Service
+	Children   *children.Service
 	Indicators *indicators.Service
 
 	TrustProxy    bool
