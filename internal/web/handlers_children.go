@@ -16,15 +16,22 @@ type childJSON struct {
 	Supports    []children.Support `json:"supports"`
 }
 
-func (s *Server) childOut(r *http.Request, c children.Child) (childJSON, error) {
+// answerChild answers a child, with its commune's name and the help it
+// received, or the error that came instead.
+func (s *Server) answerChild(w http.ResponseWriter, r *http.Request, c children.Child, err error) {
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	sups, err := s.Children.Supports(r.Context(), c.ID)
 	if err != nil {
-		return childJSON{}, err
+		s.fail(w, r, err)
+		return
 	}
 	if sups == nil {
 		sups = []children.Support{}
 	}
-	return childJSON{Child: c, CommuneName: s.unitName(r, c.Commune), Supports: sups}, nil
+	s.data(w, http.StatusOK, childJSON{Child: c, CommuneName: s.unitName(r, c.Commune), Supports: sups})
 }
 
 // childFilter reads a list's filters from the query string; the registry
@@ -87,16 +94,7 @@ func (s *Server) apiGetChild() http.Handler {
 			return
 		}
 		c, err := s.Children.Get(r.Context(), auth.From(r.Context()), id)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		out, err := s.childOut(r, c)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		s.data(w, http.StatusOK, out)
+		s.answerChild(w, r, c, err)
 	})
 }
 
@@ -113,16 +111,7 @@ func (s *Server) apiUpdateChild() http.Handler {
 			return
 		}
 		c, err := s.Children.Update(r.Context(), auth.From(r.Context()), id, in)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		out, err := s.childOut(r, c)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		s.data(w, http.StatusOK, out)
+		s.answerChild(w, r, c, err)
 	})
 }
 
@@ -187,16 +176,7 @@ func (s *Server) apiMergeChild() http.Handler {
 			return
 		}
 		c, err := s.Children.Merge(r.Context(), auth.From(r.Context()), id, in.Duplicate)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		out, err := s.childOut(r, c)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		s.data(w, http.StatusOK, out)
+		s.answerChild(w, r, c, err)
 	})
 }
 
@@ -208,16 +188,7 @@ func (s *Server) apiUnmergeChild() http.Handler {
 			return
 		}
 		c, err := s.Children.Unmerge(r.Context(), auth.From(r.Context()), id)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		out, err := s.childOut(r, c)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		s.data(w, http.StatusOK, out)
+		s.answerChild(w, r, c, err)
 	})
 }
 
