@@ -17,8 +17,10 @@ import (
 
 	"treem/internal/audit"
 	"treem/internal/auth"
+	"treem/internal/children"
 	"treem/internal/config"
 	"treem/internal/errs"
+	"treem/internal/hotline"
 	"treem/internal/i18n"
 	"treem/internal/indicators"
 	"treem/internal/jobs"
@@ -53,6 +55,7 @@ func commands() []command {
 		{"backup", "write a consistent copy of a live SQLite database to FILE", backup},
 		{"migrate", "apply database migrations and exit", migrate},
 		{"demo", "seed the demo accounts into a database", demoCmd},
+		{"import children", "import a CSV or XLSX file of children into the registry", importChildren},
 		{"keys init", "create a new key file", keysInit},
 		{"keys rotate", "make a new encryption key active and re-seal stored data with it", keysRotate},
 		{"keys retire", "remove encryption keys no stored value uses any more", keysRetire},
@@ -237,5 +240,5 @@ func cliError(d *Services, err error) error {
 // sealedColumns lists every encrypted column of every area, for key
 // rotation. An area with encrypted columns adds its list here.
 func sealedColumns() []seal.Column {
-	return slices.Concat(auth.SealedColumns)
+	return slices.Concat(auth.SealedColumns, children.SealedColumns, hotline.SealedColumns)
 }

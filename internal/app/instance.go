@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"treem/internal/auth"
+	"treem/internal/children"
 	"treem/internal/config"
 	"treem/internal/demo"
 	"treem/internal/geo"
@@ -22,12 +23,19 @@ import (
 // runs one; tests build one the same way.
 type Instance struct {
 	*Services
-	Web     *web.Server
-	Hotline *hotline.Service
+	Children *children.Service
+	Hotline  *hotline.Service
+	Web      *web.Server
+	stop     context.CancelFunc
 }
 
+// indexSyncEvery is how often an instance reads the registry changes other
+// instances committed into its name index.
+const indexSyncEvery = time.Second
+
 // Build opens the database (migrating it), loads keys and reference data,
-// seeds the demo data when asked and builds the HTTP handler.
+// loads the registry's name index, seeds the demo data when asked and builds
+// the HTTP handler.
 func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (*Instance, error) {
 	if env.Now == nil {
 		env.Now = time.Now
@@ -37,10 +45,33 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (
 		return nil, err
 	}
 	geo.Default() // load the units now, not on the first request
+	kids, err := d.children(ctx)
+	if err != nil {
+		d.close()
+		return nil, err
+	}
+	if err := kids.FailStaleImports(ctx, 10*time.Minute); err != nil {
+		d.close()
+		return nil, err
+	}
+	start := time.Now()
+	n, err := kids.LoadIndex(ctx)
+	if err != nil {
+		d.close()
+		return nil, err
+	}
+	if log != nil {
+		log.Info("children index loaded", "children", n, "ms", time.Since(start).Milliseconds())
+	}
 	if cfg.Demo {
-		if _, err := demo.Seed(cliContext(ctx, env.Getenv), d.Auth); err != nil {
+		sctx := cliContext(ctx, env.Getenv)
+		if _, err := demo.Seed(sctx, d.Auth); err != nil {
 			d.close()
 			return nil, fmt.Errorf("seed demo data: %w", err)
+		}
+		if err := demo.SeedChildren(sctx, d.DB, kids); err != nil {
+			d.close()
+			return nil, fmt.Errorf("seed demo children: %w", err)
 		}
 	}
 	ind, err := openIndicators(ctx, d, cfg.IndicatorStandins)
@@ -66,12 +97,14 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (
 		}
 	}
 	srv, err := web.New(web.Deps{Log: log, DB: d.DB, Keys: d.Keys, Audit: d.Audit, Auth: d.Auth, I18n: d.I18n,
-		Indicators: ind, Hotline: hl, Now: env.Now, TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure, Demo: cfg.Demo})
+		Children: kids, Hotline: hl, Indicators: ind, Now: env.Now, TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure, Demo: cfg.Demo})
 	if err != nil {
 		d.close()
 		return nil, err
 	}
-	return &Instance{Services: d, Web: srv, Hotline: hl}, nil
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	go kids.Run(bg, indexSyncEvery)
+	return &Instance{Services: d, Children: kids, Hotline: hl, Web: srv, stop: stop}, nil
 }
 
 func hotlineConfig(cfg *config.Config) hotline.Config {
@@ -87,8 +120,26 @@ func hotlineConfig(cfg *config.Config) hotline.Config {
 		MaxAge: h.ZaloMaxAge, MediaHosts: hosts, InitialRefresh: h.ZaloRefresh}}
 }
 
-// Close releases the database.
-func (i *Instance) Close() { i.close() }
+// children builds the registry service.
+func (d *Services) children(ctx context.Context) (*children.Service, error) {
+	return children.New(ctx, children.Deps{DB: d.DB, Keys: d.Keys, Audit: d.Audit, Log: d.Log, Now: d.Now,
+		Contacts: func(ctx context.Context, unit string) ([]children.Contact, error) {
+			cs, err := d.Auth.UnitContacts(ctx, unit)
+			out := make([]children.Contact, len(cs))
+			for i, c := range cs {
+				out[i] = children.Contact(c)
+			}
+			return out, err
+		}})
+}
+
+// Close stops the background work, lets running imports finish and
+// releases the database.
+func (i *Instance) Close() {
+	i.stop()
+	i.Children.Wait()
+	i.close()
+}
 
 // openIndicators builds the indicator engine with every area's fact
 // source. Until the registry, hotline and case areas provide theirs, the

@@ -522,3 +522,49 @@ func hashToken(tok string) []byte {
 	h := sha256.Sum256([]byte(tok))
 	return h[:]
 }
+
+// Contact is an officer others may ask about a record of their unit.
+type Contact struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
+// UnitContacts names the active commune officers of a commune, or when it
+// has none the province officers of its province: whom an officer
+// elsewhere should ask about a record there. It gives names and e-mail
+// addresses only.
+func (s *Service) UnitContacts(ctx context.Context, commune string) ([]Contact, error) {
+	for _, q := range []struct {
+		role Role
+		unit string
+	}{{CommuneOfficer, commune}, {ProvinceOfficer, geo.Default().ProvinceOf(commune)}} {
+		if q.unit == "" {
+			continue
+		}
+		rows, err := s.db.Read().QueryContext(ctx, `SELECT full_name, username, email FROM users
+			WHERE role = $1 AND unit_code = $2 AND active = TRUE ORDER BY username`, string(q.role), q.unit)
+		if err != nil {
+			return nil, fmt.Errorf("unit contacts: %w", err)
+		}
+		var out []Contact
+		for rows.Next() {
+			var name, username, email string
+			if err := rows.Scan(&name, &username, &email); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if name == "" {
+				name = username
+			}
+			out = append(out, Contact{Name: name, Email: email})
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		if len(out) > 0 {
+			return out, nil
+		}
+	}
+	return nil, nil
+}

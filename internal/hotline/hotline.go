@@ -217,6 +217,23 @@ type Block struct {
 	Reason string    `json:"reason"`
 }
 
+// SealedColumns are the hotline's encrypted columns, for key rotation.
+var SealedColumns = []seal.Column{
+	{Table: "contacts", Key: "id", Column: "caller_name", Context: "hotline.caller_name"},
+	{Table: "contacts", Key: "id", Column: "caller_phone", Context: "hotline.caller_phone"},
+	{Table: "contacts", Key: "id", Column: "summary", Context: "hotline.summary"},
+	{Table: "contacts", Key: "id", Column: "recording", Context: "hotline.recording"},
+	{Table: "contacts", Key: "id", Column: "reporter", Context: "hotline.reporter"},
+	{Table: "hotline_call_events", Key: "call_id, event", Column: "caller", Context: "hotline.caller_phone"},
+	{Table: "hotline_call_events", Key: "call_id, event", Column: "recording", Context: "hotline.recording"},
+	{Table: "zalo_deliveries", Key: "id", Column: "body", Context: "hotline.zalo_delivery"},
+	{Table: "hotline_messages", Key: "id", Column: "body", Context: "hotline.message"},
+	{Table: "hotline_attachments", Key: "id", Column: "data", Context: "hotline.attachment"},
+	{Table: "zalo_tokens", Key: "id", Column: "access_token", Context: "zalo.access_token"},
+	{Table: "zalo_tokens", Key: "id", Column: "refresh_token", Context: "zalo.refresh_token"},
+	{Table: "hotline_referrals", Key: "id", Column: "note", Context: "hotline.referral_note"},
+}
+
 // Referral hands a contact to a commune (the case area makes it a case).
 type Referral struct {
 	ID        int64     `json:"id"`

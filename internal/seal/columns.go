@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"treem/internal/store"
@@ -14,7 +15,7 @@ import (
 // auth.SealedColumns) and the application gathers them.
 type Column struct {
 	Table   string // table name
-	Key     string // a unique, orderable column identifying the row
+	Key     string // the row's unique key: a column, or several separated by commas
 	Column  string // the sealed column
 	Context string // the context the values were sealed with
 }
@@ -30,27 +31,41 @@ func (k *Keyring) ResealColumns(ctx context.Context, db *store.DB, cols []Column
 	out := map[string]int{}
 	active := k.Active()
 	for _, c := range cols {
-		var last any
+		keys := strings.Split(c.Key, ",")
+		for i := range keys {
+			keys[i] = strings.TrimSpace(keys[i])
+		}
+		keyList := strings.Join(keys, ", ")
+		var last []any
 		for {
-			q := fmt.Sprintf("SELECT %s, %s FROM %s WHERE %s IS NOT NULL", c.Key, c.Column, c.Table, c.Column)
-			args := []any{}
+			q := fmt.Sprintf("SELECT %s, %s FROM %s WHERE %s IS NOT NULL", keyList, c.Column, c.Table, c.Column)
 			if last != nil {
-				q += fmt.Sprintf(" AND %s > $1", c.Key)
-				args = append(args, last)
+				// Keyset paging on the (possibly composite) key: one text
+				// for both engines, row values included.
+				ph := make([]string, len(keys))
+				for i := range keys {
+					ph[i] = fmt.Sprintf("$%d", i+1)
+				}
+				q += fmt.Sprintf(" AND (%s) > (%s)", keyList, strings.Join(ph, ", "))
 			}
-			q += fmt.Sprintf(" ORDER BY %s LIMIT 500", c.Key)
+			q += fmt.Sprintf(" ORDER BY %s LIMIT 500", keyList)
 			type row struct {
-				key    any
+				key    []any
 				sealed []byte
 			}
 			var batch []row
-			rows, err := db.Read().QueryContext(ctx, q, args...)
+			rows, err := db.Read().QueryContext(ctx, q, last...)
 			if err != nil {
 				return out, fmt.Errorf("reseal %s: %w", c, err)
 			}
 			for rows.Next() {
-				var r row
-				if err := rows.Scan(&r.key, &r.sealed); err != nil {
+				r := row{key: make([]any, len(keys))}
+				dest := make([]any, len(keys)+1)
+				for i := range keys {
+					dest[i] = &r.key[i]
+				}
+				dest[len(keys)] = &r.sealed
+				if err := rows.Scan(dest...); err != nil {
 					rows.Close()
 					return out, err
 				}
@@ -64,6 +79,11 @@ func (k *Keyring) ResealColumns(ctx context.Context, db *store.DB, cols []Column
 				break
 			}
 			last = batch[len(batch)-1].key
+			where := make([]string, len(keys))
+			for i, k := range keys {
+				where[i] = fmt.Sprintf("%s = $%d", k, i+3)
+			}
+			upd := fmt.Sprintf("UPDATE %s SET %s = $1 WHERE %s = $2 AND %s", c.Table, c.Column, c.Column, strings.Join(where, " AND "))
 			err = db.Write(ctx, func(tx *store.Tx) error {
 				for _, r := range batch {
 					if id, err := KeyOf(r.sealed); err != nil || id == active || len(r.sealed) == 0 {
@@ -76,8 +96,7 @@ func (k *Keyring) ResealColumns(ctx context.Context, db *store.DB, cols []Column
 					if !changed {
 						continue
 					}
-					upd := fmt.Sprintf("UPDATE %s SET %s = $1 WHERE %s = $2 AND %s = $3", c.Table, c.Column, c.Key, c.Column)
-					res, err := tx.ExecContext(ctx, upd, fresh, r.key, r.sealed)
+					res, err := tx.ExecContext(ctx, upd, append([]any{fresh, r.sealed}, r.key...)...)
 					if err != nil {
 						return fmt.Errorf("reseal %s: %w", c, err)
 					}

@@ -68,10 +68,13 @@ var Start = time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC)
 type Env struct {
 	Engine store.Engine
 	URL    string
-	Clock  *Clock
-	App    *app.Instance
-	srv    *httptest.Server
-	n      atomic.Int64
+	// DSN and KeyFile are the database and keys, for a second instance on
+	// the same data (NewWith with Options{DSN, KeyFile}) or a command.
+	DSN     string
+	KeyFile string
+	Clock   *Clock
+	App     *app.Instance
+	srv     *httptest.Server
 }
 
 // Options change how the environment is built.
@@ -132,7 +135,7 @@ func NewWith(t testing.TB, o Options) *Env {
 		srv.Close()
 		inst.Close()
 	})
-	return &Env{Engine: o.Engine, URL: srv.URL, Clock: clock, App: inst, srv: srv}
+	return &Env{Engine: o.Engine, URL: srv.URL, DSN: dsn, KeyFile: keyFile, Clock: clock, App: inst, srv: srv}
 }
 
 // Each runs f once per engine under test.
@@ -143,6 +146,10 @@ func Each(t *testing.T, f func(t *testing.T, h *Env)) {
 		})
 	}
 }
+
+// users numbers the accounts User makes, in every environment, so that two
+// instances on one database never make the same user name.
+var users atomic.Int64
 
 // Password is the password of accounts made by User.
 const Password = "correct horse battery"
@@ -163,7 +170,7 @@ type Client struct {
 // the API with its token.
 func (h *Env) User(t testing.TB, role auth.Role, unit string) *Client {
 	t.Helper()
-	name := fmt.Sprintf("%s%d", strings.ReplaceAll(string(role), "_", ""), h.n.Add(1))
+	name := fmt.Sprintf("%s%d", strings.ReplaceAll(string(role), "_", ""), users.Add(1))
 	ctx := audit.WithActor(context.Background(), audit.System)
 	u, _, err := h.App.Auth.CreateUser(ctx, nil, auth.NewUser{Username: name, FullName: "Người Thử " + name,
 		Role: string(role), Unit: unit, Password: Password})

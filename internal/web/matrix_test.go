@@ -71,6 +71,31 @@ var matrix = map[string]routeCase{
 	"POST /api/v1/users":                      {body: `{}`},
 	"GET /api/v1/users/{id}":                  {params: []string{"id"}, scoped: true},
 	"PATCH /api/v1/users/{id}":                {params: []string{"id"}, body: `{}`, scoped: true},
+	"GET /children":                           {},
+	"GET /children/new":                       {},
+	"POST /children":                          {body: "name=", form: true},
+	"POST /children/match":                    {body: "name=L%C3%B2+Th%E1%BB%8B", form: true},
+	"GET /children/import":                    {},
+	"POST /children/import":                   {form: true},
+	"GET /children/import/rejects.csv":        {},
+	"GET /children/{id}":                      {params: []string{"id"}, kind: "child", scoped: true},
+	"GET /children/{id}/edit":                 {params: []string{"id"}, kind: "child", scoped: true},
+	"POST /children/{id}":                     {params: []string{"id"}, kind: "child", body: "version=0", form: true, scoped: true},
+	"POST /children/{id}/supports":            {params: []string{"id"}, kind: "child", body: "kind=", form: true, scoped: true},
+	"POST /children/{id}/merge":               {params: []string{"id"}, kind: "child", body: "duplicate=0", form: true, scoped: true},
+	"POST /children/{id}/unmerge":             {params: []string{"id"}, kind: "child", form: true, scoped: true},
+	"GET /api/v1/children":                    {},
+	"POST /api/v1/children":                   {body: `{}`},
+	"GET /api/v1/children/options":            {},
+	"GET /api/v1/children/export":             {},
+	"POST /api/v1/children/imports":           {},
+	"GET /api/v1/children/imports/{id}":       {params: []string{"id"}, kind: "import"},
+	"POST /api/v1/children/match":             {body: `{"name":"Lò Thị"}`},
+	"GET /api/v1/children/{id}":               {params: []string{"id"}, kind: "child", scoped: true},
+	"PATCH /api/v1/children/{id}":             {params: []string{"id"}, kind: "child", body: `{}`, scoped: true},
+	"POST /api/v1/children/{id}/supports":     {params: []string{"id"}, kind: "child", body: `{}`, scoped: true},
+	"POST /api/v1/children/{id}/merge":        {params: []string{"id"}, kind: "child", body: `{}`, scoped: true},
+	"POST /api/v1/children/{id}/unmerge":      {params: []string{"id"}, kind: "child", body: `{}`, scoped: true},
 	"GET /audit":                              {},
 	"GET /api/v1/audit":                       {},
 	// Indicators and returns (issue 6). Return ids share {id} with
@@ -140,9 +165,30 @@ var matrix = map[string]routeCase{
 func newFixtures(t *testing.T, h *testenv.Env) *fixtures {
 	inside := h.User(t, auth.CommuneOfficer, "00004")
 	outside := h.User(t, auth.CommuneOfficer, "25747")
+	admin := h.User(t, auth.Admin, "")
+	newChild := func(c *testenv.Client, commune string) string {
+		res := c.Post(t, "/api/v1/children", `{"name":"Lò Thị Ma Trận","dob":"2016","sex":"Nữ","commune":"`+commune+`"}`)
+		if res.Code != http.StatusCreated {
+			t.Fatalf("fixture child: %s", res)
+		}
+		return fmt.Sprint(res.Data(t)["id"])
+	}
+	res := admin.Do(t, http.MethodPost, "/api/v1/children/imports?name=x.csv", strings.NewReader("a,b\n"), nil)
+	if res.Code != http.StatusAccepted {
+		t.Fatalf("fixture import: %s", res)
+	}
+	imp := fmt.Sprint(res.Data(t)["id"])
 	fx := &fixtures{h: h,
-		in:  map[string]map[string]string{"user": {"id": itoa(inside.UserID), "code": "00004", "oldCode": "00007"}},
-		out: map[string]map[string]string{"user": {"id": itoa(outside.UserID), "code": "25747", "oldCode": "25747"}},
+		in: map[string]map[string]string{
+			"user":   {"id": itoa(inside.UserID), "code": "00004", "oldCode": "00007"},
+			"child":  {"id": newChild(inside, "00004")},
+			"import": {"id": imp},
+		},
+		out: map[string]map[string]string{
+			"user":   {"id": itoa(outside.UserID), "code": "25747", "oldCode": "25747"},
+			"child":  {"id": newChild(outside, "25747")},
+			"import": {"id": imp},
+		},
 	}
 	// Contacts: one referred to a commune inside province 01, one outside.
 	counsellor := h.User(t, auth.Counsellor, "")

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"treem/internal/auth"
+	"treem/internal/dates"
 	"treem/internal/errs"
 	"treem/internal/i18n"
 )
@@ -25,6 +26,7 @@ var assets embed.FS
 // templates holds one parsed template set per page: the layout, the
 // partials and the page's own file.
 type templates struct {
+	base   *template.Template // the layout and partials, for page fragments
 	pages  map[string]*template.Template
 	hashes map[string]string // static file → content hash, for cache busting
 }
@@ -62,12 +64,16 @@ func loadTemplates(b *i18n.Bundle) (*templates, error) {
 		"upper":    strings.ToUpper,
 		"isZero":   func(t time.Time) bool { return t.IsZero() },
 		"query":    queryWith,
-		"deref":    func(b *bool) bool { return b != nil && *b },
+		// day writes a (possibly partial) date as dd/mm/yyyy, mm/yyyy or
+		// yyyy; templates say "about" for an estimate themselves.
+		"day":   func(d dates.Date) string { d.Estimated = false; return d.String() },
+		"deref": func(b *bool) bool { return b != nil && *b },
 	}
 	base := template.New("layout").Funcs(funcs)
 	if _, err := base.ParseFS(assets, "templates/layout.html", "templates/partials/*.html"); err != nil {
 		return nil, fmt.Errorf("parse layout: %w", err)
 	}
+	t.base = base
 	pages, err := fs.Glob(assets, "templates/pages/*.html")
 	if err != nil {
 		return nil, err
@@ -159,6 +165,18 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	w.Write(buf.Bytes())
 }
 
+// renderPartial writes one partial template alone: a part of a page that
+// a script fetches to update it (X-Partial).
+func (s *Server) renderPartial(w http.ResponseWriter, r *http.Request, name string, data any) {
+	var buf bytes.Buffer
+	if err := s.tmpl.base.ExecuteTemplate(&buf, name, data); err != nil {
+		s.fail(w, r, errs.Internal(fmt.Errorf("render %s: %w", name, err)))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(buf.Bytes())
+}
+
 // errorPage shows an error as a page in the user's language.
 func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, e *errs.Error) {
 	if e.Status == http.StatusUnauthorized && r.Method == http.MethodGet {
@@ -203,6 +221,7 @@ type navItem struct {
 // roles that may use it. Areas add their entries here.
 var navigation = []navItem{
 	{Href: "/", Key: "nav.home"},
+	{Href: "/children", Key: "nav.children", Perm: auth.PermChildRead},
 	{Href: "/indicators", Key: "nav.indicators", Perm: auth.PermIndicators},
 	{Href: "/returns", Key: "nav.returns", Any: []auth.Perm{auth.PermReturnsEnter, auth.PermReturnsAppr}},
 	{Href: "/units", Key: "nav.units"},

@@ -25,6 +25,7 @@ import (
 
 	"treem/internal/audit"
 	"treem/internal/auth"
+	"treem/internal/children"
 	"treem/internal/errs"
 	"treem/internal/geo"
 	"treem/internal/hotline"
@@ -45,6 +46,7 @@ type Deps struct {
 	Units *geo.Units
 	Now   func() time.Time
 
+	Children   *children.Service
 	Indicators *indicators.Service
 	Hotline    *hotline.Service
 

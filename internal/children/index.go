@@ -1,0 +1,214 @@
+package children
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"treem/internal/ident"
+	"treem/internal/match"
+)
+
+// The name index (match.Index) lives in each instance's memory. It is
+// loaded from the database at start-up, updated after each commit of this
+// instance, and polled for the changes other instances (or a command-line
+// import beside a running server) commit: every row whose updated_at is at
+// or after the newest one seen, less an overlap that covers transactions
+// committing out of order, is read again; rows already applied at the same
+// version are skipped.
+
+// syncOverlap is how far back each poll looks behind the newest change seen.
+const syncOverlap = 5 * time.Second
+
+type syncState struct {
+	mu    sync.Mutex
+	since int64           // newest updated_at applied (ms)
+	seen  map[int64]int64 // id → version applied, for rows inside the overlap
+	at    map[int64]int64 // id → updated_at of those rows, for pruning
+}
+
+// contactPhone is the phone a child is matched by: their own, else their
+// first caregiver's.
+func contactPhone(c Child) string {
+	if c.Phone != "" {
+		return c.Phone
+	}
+	for _, cg := range c.Caregivers {
+		if cg.Phone != "" {
+			return cg.Phone
+		}
+	}
+	return ""
+}
+
+// phoneKey is the form a phone takes in the index: a short keyed hash, so
+// that the index never holds phone numbers.
+func phoneKey(hash []byte) string {
+	if len(hash) < 8 {
+		return ""
+	}
+	return hex.EncodeToString(hash[:8])
+}
+
+func (s *Service) phoneLookup(phone string) []byte {
+	if phone == "" {
+		return nil
+	}
+	return s.Keys.Lookup(lookupPhone, phone)
+}
+
+// record is a child as the index holds it.
+func (s *Service) record(c Child) match.Record {
+	return match.Record{ID: c.ID, Name: c.Name, DOB: c.DOB, Sex: c.Sex, Commune: c.Commune, PID: c.PID,
+		Phone: phoneKey(s.phoneLookup(contactPhone(c))), Groups: groupsMask(c.Periods, s.today())}
+}
+
+const indexCols = `id, name, dob_on, dob_estimated, sex, commune_code, pid, phone_hash, groups_mask, merged_into, version, updated_at`
+
+type indexRow struct {
+	rec     match.Record
+	merged  bool
+	version int64
+	updated int64
+}
+
+func scanIndexRow(rows *sql.Rows) (indexRow, error) {
+	var r indexRow
+	var dob int
+	var est bool
+	var sex string
+	var hash []byte
+	var mask int64
+	var merged sql.NullInt64
+	if err := rows.Scan(&r.rec.ID, &r.rec.Name, &dob, &est, &sex, &r.rec.Commune, &r.rec.PID, &hash, &mask, &merged,
+		&r.version, &r.updated); err != nil {
+		return r, err
+	}
+	r.rec.DOB = numDate(dob, est)
+	switch sex {
+	case "male":
+		r.rec.Sex = ident.Male
+	case "female":
+		r.rec.Sex = ident.Female
+	}
+	r.rec.Phone = phoneKey(hash)
+	r.rec.Groups = uint32(mask)
+	r.merged = merged.Valid
+	return r, nil
+}
+
+// LoadIndex fills the name index with every child not merged into another,
+// reading id ranges in parallel, and returns how many it holds.
+func (s *Service) LoadIndex(ctx context.Context) (int, error) {
+	var lo, hi, newest sql.NullInt64
+	if err := s.DB.Read().QueryRowContext(ctx, `SELECT MIN(id), MAX(id), MAX(updated_at) FROM children`).Scan(&lo, &hi, &newest); err != nil {
+		return 0, fmt.Errorf("index: %w", err)
+	}
+	s.sync.mu.Lock()
+	s.sync.since = newest.Int64
+	s.sync.seen, s.sync.at = map[int64]int64{}, map[int64]int64{}
+	s.sync.mu.Unlock()
+	if !lo.Valid {
+		return 0, nil
+	}
+	parts := int64(max(1, runtime.NumCPU()))
+	step := (hi.Int64-lo.Int64)/parts + 1
+	var wg sync.WaitGroup
+	errc := make(chan error, parts)
+	for i := int64(0); i < parts; i++ {
+		from, to := lo.Int64+i*step, lo.Int64+(i+1)*step
+		wg.Go(func() {
+			rows, err := s.DB.Read().QueryContext(ctx, `SELECT `+indexCols+` FROM children
+				WHERE id >= $1 AND id < $2 AND merged_into IS NULL`, from, to)
+			if err != nil {
+				errc <- fmt.Errorf("index: %w", err)
+				return
+			}
+			defer rows.Close()
+			for rows.Next() {
+				r, err := scanIndexRow(rows)
+				if err != nil {
+					errc <- fmt.Errorf("index: %w", err)
+					return
+				}
+				s.Index.Upsert(r.rec)
+			}
+			if err := rows.Err(); err != nil {
+				errc <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errc)
+	if err := <-errc; err != nil {
+		return 0, err
+	}
+	return s.Index.Len(), nil
+}
+
+// SyncIndex applies the changes committed since the last look, by any
+// instance, and returns how many rows it applied.
+func (s *Service) SyncIndex(ctx context.Context) (int, error) {
+	s.sync.mu.Lock()
+	defer s.sync.mu.Unlock()
+	if s.sync.seen == nil {
+		s.sync.seen, s.sync.at = map[int64]int64{}, map[int64]int64{}
+	}
+	from := s.sync.since - syncOverlap.Milliseconds()
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT `+indexCols+` FROM children WHERE updated_at >= $1
+		ORDER BY updated_at, id`, from)
+	if err != nil {
+		return 0, fmt.Errorf("index sync: %w", err)
+	}
+	defer rows.Close()
+	applied := 0
+	newest := s.sync.since
+	for rows.Next() {
+		r, err := scanIndexRow(rows)
+		if err != nil {
+			return applied, fmt.Errorf("index sync: %w", err)
+		}
+		newest = max(newest, r.updated)
+		if v, ok := s.sync.seen[r.rec.ID]; ok && v == r.version {
+			continue
+		}
+		if r.merged {
+			s.Index.Delete(r.rec.ID)
+		} else {
+			s.Index.Upsert(r.rec)
+		}
+		s.sync.seen[r.rec.ID], s.sync.at[r.rec.ID] = r.version, r.updated
+		applied++
+	}
+	if err := rows.Err(); err != nil {
+		return applied, err
+	}
+	s.sync.since = newest
+	for id, at := range s.sync.at {
+		if at < newest-syncOverlap.Milliseconds() {
+			delete(s.sync.at, id)
+			delete(s.sync.seen, id)
+		}
+	}
+	return applied, nil
+}
+
+// Run keeps the index in step with the database until ctx ends.
+func (s *Service) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.SyncIndex(ctx); err != nil && ctx.Err() == nil {
+				s.Log.Warn("children index sync", "err", err.Error())
+			}
+		}
+	}
+}

@@ -1,0 +1,712 @@
+package children
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"treem/internal/audit"
+	"treem/internal/auth"
+	"treem/internal/dates"
+	"treem/internal/errs"
+	"treem/internal/geo"
+	"treem/internal/ident"
+	"treem/internal/match"
+	"treem/internal/vntext"
+)
+
+// Filter selects children for a list, a search or an export.
+type Filter struct {
+	Text   string // a name however typed, a 12-digit identification number or a phone number
+	Unit   string // a province or commune inside the caller's scope
+	Group  string // a group letter
+	Helped string // "yes": helped in Year; "no": not; "" either
+	Year   int    // the year "helped" counts; 0 is this year
+	Age    string // an age band (AgeBands)
+	Limit  int
+	Cursor string
+}
+
+// AgeBands are the age bands lists filter by.
+var AgeBands = []string{"0-5", "6-10", "11-15", "16-17"}
+
+// Item is a child in a list.
+type Item struct {
+	ID           int64      `json:"id"`
+	Name         string     `json:"name"`
+	DOB          dates.Date `json:"dob"`
+	DOBEstimated bool       `json:"dob_estimated"`
+	Sex          ident.Sex  `json:"sex"`
+	Commune      string     `json:"commune"`
+	Groups       []string   `json:"groups"`
+	Helped       bool       `json:"helped"`          // helped in the filter's year
+	Score        float64    `json:"score,omitempty"` // relevance, for a search
+}
+
+// Page is one page of a list.
+type Page struct {
+	Items []Item
+	Total int
+	Next  string
+	Year  int
+}
+
+// Limits of a page.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 200
+	maxRanked    = 10000 // ranked hits filtered further (helped) are read up to this many
+)
+
+// query is a checked filter.
+type query struct {
+	Filter
+	province, commune string // the scope: caller's scope narrowed by Unit
+	from, to          dates.Date
+	bornFrom, bornTo  dates.Date
+	pid               string
+	phoneHash         []byte
+	cursorKey         []byte
+	cursorID          int64
+	offset            int
+	day               int // today, as stored
+}
+
+// check validates a filter against the caller's scope; every problem is
+// reported at once.
+func (s *Service) check(by *auth.Principal, f Filter, export bool) (query, error) {
+	v := errs.Validation()
+	q := query{Filter: f}
+	if by != nil {
+		sc := by.Scope()
+		q.province, q.commune = sc.Province, sc.Commune
+	}
+	q.Unit = strings.TrimSpace(f.Unit)
+	if q.Unit != "" {
+		u, ok := s.Units.Get(q.Unit)
+		switch {
+		case !ok:
+			v.Field("unit", "children.unit_unknown", "code", q.Unit)
+		case !sees(by, q.Unit):
+			v.Field("unit", "children.unit_out_of_scope", "code", q.Unit)
+		case u.Level == geo.LevelProvince:
+			q.province = u.Code
+		default:
+			q.province, q.commune = u.Province, u.Code
+		}
+	}
+	if f.Group != "" {
+		q.Group = normalGroup(strings.TrimSpace(f.Group))
+		if !s.Options().valid(ListGroup, q.Group, "") {
+			v.Field("group", "children.group_unknown", "code", f.Group)
+		}
+	}
+	today := s.today()
+	q.day = dateNum(today)
+	if q.Year == 0 {
+		q.Year = today.Year
+	}
+	if q.Year < 2000 || q.Year > today.Year+1 { // -1: not a number
+		v.Field("year", "children.year_range")
+	}
+	q.from, q.to = yearSpan(q.Year)
+	switch strings.ToLower(f.Helped) {
+	case "":
+	case "yes", "true", "1", "co", "có":
+		q.Helped = "yes"
+	case "no", "false", "0", "khong", "không":
+		q.Helped = "no"
+	default:
+		v.Field("helped", "children.helped_value")
+	}
+	if f.Age != "" {
+		lo, hi, ok := ageBand(f.Age)
+		if !ok {
+			v.Field("age", "children.age_band")
+		} else {
+			// Born after (today − (hi+1) years) and on or before (today − lo years).
+			q.bornFrom = dates.Date{Year: today.Year - hi - 1, Month: today.Month, Day: today.Day, Precision: dates.Day}
+			q.bornTo = dates.Date{Year: today.Year - lo, Month: today.Month, Day: today.Day, Precision: dates.Day}
+		}
+	}
+	if !export {
+		switch {
+		case f.Limit == 0:
+			q.Limit = DefaultLimit
+		case f.Limit < 1 || f.Limit > MaxLimit:
+			v.Field("limit", "list.limit_range", "max", MaxLimit)
+		}
+	}
+	q.Text = strings.TrimSpace(f.Text)
+	if len(q.Text) > 200 {
+		v.Field("q", "search.too_long")
+	}
+	digits := strings.Map(func(r rune) rune {
+		if r == ' ' || r == '.' || r == '-' {
+			return -1
+		}
+		return r
+	}, q.Text)
+	if digits != "" && strings.Trim(digits, "0123456789+") == "" {
+		if p, err := ident.ParsePID(digits); err == nil {
+			q.pid = p.String()
+		} else if ph, err := ident.NormalizePhone(digits); err == nil {
+			q.phoneHash = s.phoneLookup(ph)
+		} else {
+			v.Field("q", "children.q_number")
+		}
+	}
+	if c := f.Cursor; c != "" {
+		ok := false
+		switch {
+		case strings.HasPrefix(c, "o") && q.ranked():
+			n, err := strconv.Atoi(c[1:])
+			q.offset, ok = n, err == nil && n >= 0
+		case strings.HasPrefix(c, "k") && !q.ranked():
+			key, id, found := strings.Cut(c[1:], ".")
+			b, err := base64.RawURLEncoding.DecodeString(key)
+			n, err2 := strconv.ParseInt(id, 10, 64)
+			q.cursorKey, q.cursorID, ok = b, n, found && err == nil && err2 == nil
+		}
+		if !ok {
+			v.Field("next", "list.cursor_invalid")
+		}
+	}
+	return q, v.OrNil()
+}
+
+// ranked reports whether the query is a name search, ranked by relevance;
+// other lists are in Vietnamese name order.
+func (q query) ranked() bool { return q.Text != "" && q.pid == "" && q.phoneHash == nil }
+
+func ageBand(s string) (int, int, bool) {
+	lo, hi, ok := strings.Cut(s, "-")
+	a, err1 := strconv.Atoi(lo)
+	b, err2 := strconv.Atoi(hi)
+	if !ok || err1 != nil || err2 != nil || a < 0 || b < a || b > 17 {
+		return 0, 0, false
+	}
+	return a, b, true
+}
+
+// where builds the conditions of a query in SQL, with its arguments.
+func (q query) where() (string, []any) {
+	conds := []string{"c.merged_into IS NULL"}
+	var args []any
+	add := func(cond string, vals ...any) {
+		for _, v := range vals {
+			args = append(args, v)
+			cond = strings.Replace(cond, "?", "$"+strconv.Itoa(len(args)), 1)
+		}
+		conds = append(conds, cond)
+	}
+	if q.province != "" {
+		add("c.province_code = ?", q.province)
+	}
+	if q.commune != "" {
+		add("c.commune_code = ?", q.commune)
+	}
+	if q.pid != "" {
+		add("c.pid = ?", q.pid)
+	}
+	if q.phoneHash != nil {
+		add("c.phone_hash = ?", q.phoneHash)
+	}
+	if q.Group != "" {
+		add("EXISTS (SELECT 1 FROM child_groups g WHERE g.child_id = c.id AND g.code = ? AND (g.end_on = 0 OR g.end_on > ?))",
+			q.Group, q.day)
+	}
+	if q.Helped != "" {
+		not := ""
+		if q.Helped == "no" {
+			not = "NOT "
+		}
+		add(not+"EXISTS (SELECT 1 FROM supports s WHERE s.child_id = c.id AND s.status = ? AND s.given_on >= ? AND s.given_on <= ?)",
+			StatusDelivered, dateNum(q.from), dateNum(q.to))
+	}
+	if !q.bornFrom.IsZero() {
+		add("c.dob_on > ? AND c.dob_on <= ?", dateNum(q.bornFrom), dateNum(q.bornTo))
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// List returns a page of the children the principal sees that match the
+// filter: ranked by relevance for a name search, otherwise in Vietnamese
+// name order. Total counts every match in scope.
+func (s *Service) List(ctx context.Context, by *auth.Principal, f Filter) (Page, error) {
+	q, err := s.check(by, f, false)
+	if err != nil {
+		return Page{}, err
+	}
+	var p Page
+	if q.ranked() {
+		p, err = s.search(ctx, q)
+	} else {
+		p, err = s.list(ctx, q)
+	}
+	if err != nil {
+		return Page{}, err
+	}
+	p.Year = q.Year
+	detail := fmt.Sprintf("results=%d total=%d%s", len(p.Items), p.Total, q.describe())
+	if err := s.Audit.Record(ctx, audit.Event{Action: "children.list", RecordType: "child", Detail: detail}); err != nil {
+		return Page{}, err
+	}
+	return p, nil
+}
+
+// describe is the filter for an audit entry: never the text searched for,
+// which is a name.
+func (q query) describe() string {
+	var b strings.Builder
+	for _, kv := range [][2]string{{"unit", q.Unit}, {"group", q.Group}, {"helped", q.Helped}, {"age", q.Age}} {
+		if kv[1] != "" {
+			b.WriteString(" " + kv[0] + "=" + kv[1])
+		}
+	}
+	if q.Helped != "" {
+		b.WriteString(" year=" + strconv.Itoa(q.Year))
+	}
+	if q.Text != "" {
+		b.WriteString(" search=yes")
+	}
+	return b.String()
+}
+
+const itemCols = `c.id, c.name, c.name_key, c.dob_on, c.dob_estimated, c.sex, c.commune_code`
+
+func (s *Service) list(ctx context.Context, q query) (Page, error) {
+	where, args := q.where()
+	var p Page
+	if err := s.DB.Read().QueryRowContext(ctx, "SELECT COUNT(*) FROM children c WHERE "+where, args...).Scan(&p.Total); err != nil {
+		return p, fmt.Errorf("count children: %w", err)
+	}
+	if q.cursorKey != nil {
+		n := len(args)
+		where += fmt.Sprintf(" AND (c.name_key > $%d OR (c.name_key = $%d AND c.id > $%d))", n+1, n+1, n+2)
+		args = append(args, q.cursorKey, q.cursorID)
+	}
+	args = append(args, q.Limit+1)
+	rows, err := s.DB.Read().QueryContext(ctx, "SELECT "+itemCols+" FROM children c WHERE "+where+
+		fmt.Sprintf(" ORDER BY c.name_key, c.id LIMIT $%d", len(args)), args...)
+	if err != nil {
+		return p, fmt.Errorf("list children: %w", err)
+	}
+	defer rows.Close()
+	var lastKey []byte
+	for rows.Next() {
+		var it Item
+		var key []byte
+		if err := scanItem(rows, &it, &key); err != nil {
+			return p, err
+		}
+		if len(p.Items) == q.Limit {
+			p.Next = "k" + base64.RawURLEncoding.EncodeToString(lastKey) + "." + strconv.FormatInt(p.Items[len(p.Items)-1].ID, 10)
+			break
+		}
+		lastKey = key
+		p.Items = append(p.Items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return p, err
+	}
+	return p, s.decorate(ctx, q, p.Items)
+}
+
+func scanItem(rows interface{ Scan(...any) error }, it *Item, key *[]byte) error {
+	var dob int
+	var sex string
+	if err := rows.Scan(&it.ID, &it.Name, key, &dob, &it.DOBEstimated, &sex, &it.Commune); err != nil {
+		return err
+	}
+	it.DOB = numDate(dob, it.DOBEstimated)
+	it.Sex, _ = ident.ParseSex(sex)
+	return nil
+}
+
+// decorate adds the current groups and the helped flag to list items.
+func (s *Service) decorate(ctx context.Context, q query, items []Item) error {
+	if len(items) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(items))
+	for i, it := range items {
+		ids[i] = it.ID
+	}
+	periods, err := s.loadPeriods(ctx, s.DB.Read(), ids)
+	if err != nil {
+		return err
+	}
+	byChild := map[int64][]GroupPeriod{}
+	for _, p := range periods {
+		byChild[p.childID] = append(byChild[p.childID], p)
+	}
+	helped, err := s.Helped(ctx, ids, q.from, q.to)
+	if err != nil {
+		return err
+	}
+	today := s.today()
+	for i := range items {
+		items[i].Groups = currentGroups(byChild[items[i].ID], today)
+		if items[i].Groups == nil {
+			items[i].Groups = []string{}
+		}
+		items[i].Helped = helped[items[i].ID]
+	}
+	return nil
+}
+
+// search ranks children by name through the index, then keeps those the
+// database confirms in scope (the index may trail it by a moment).
+func (s *Service) search(ctx context.Context, q query) (Page, error) {
+	mq := match.Query{Text: q.Text, Scope: match.Scope{Province: q.province, Commune: q.commune},
+		BornFrom: q.bornFrom, BornTo: q.bornTo}
+	if q.Group != "" {
+		mq.Groups = groupBit(q.Group)
+	}
+	var p Page
+	var hits []match.Hit
+	if q.Helped != "" {
+		// "helped" lives in the database: filter the ranked hits there.
+		mq.Limit = maxRanked
+		all, _ := s.Index.Search(mq)
+		ids := make([]int64, len(all))
+		for i, h := range all {
+			ids[i] = h.ID
+		}
+		helped, err := s.Helped(ctx, ids, q.from, q.to)
+		if err != nil {
+			return p, err
+		}
+		for _, h := range all {
+			if helped[h.ID] == (q.Helped == "yes") {
+				hits = append(hits, h)
+			}
+		}
+		p.Total = len(hits)
+		hits = hits[min(q.offset, len(hits)):]
+		hits = hits[:min(q.Limit, len(hits))]
+	} else {
+		mq.Limit = q.offset + q.Limit
+		var total int
+		hits, total = s.Index.Search(mq)
+		p.Total = total
+		hits = hits[min(q.offset, len(hits)):]
+	}
+	if q.offset+len(hits) < p.Total {
+		p.Next = "o" + strconv.Itoa(q.offset+len(hits))
+	}
+	if len(hits) == 0 {
+		return p, nil
+	}
+	ids := make([]int64, len(hits))
+	for i, h := range hits {
+		ids[i] = h.ID
+	}
+	where, args := q.where()
+	rows, err := s.DB.Read().QueryContext(ctx, "SELECT "+itemCols+" FROM children c WHERE "+where+
+		" AND c.id IN ("+s.params(len(args)+1, len(ids))+")", append(args, int64Args(ids)...)...)
+	if err != nil {
+		return p, fmt.Errorf("search children: %w", err)
+	}
+	defer rows.Close()
+	found := map[int64]Item{}
+	for rows.Next() {
+		var it Item
+		var key []byte
+		if err := scanItem(rows, &it, &key); err != nil {
+			return p, err
+		}
+		found[it.ID] = it
+	}
+	if err := rows.Err(); err != nil {
+		return p, err
+	}
+	for _, h := range hits {
+		if it, ok := found[h.ID]; ok {
+			it.Score = round2(h.Score)
+			p.Items = append(p.Items, it)
+		}
+	}
+	return p, s.decorate(ctx, q, p.Items)
+}
+
+func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
+
+// MatchInput is a reported child to look for in the registry; any field
+// may be missing, but a name, an identification number or a phone is needed.
+type MatchInput struct {
+	Name       string `json:"name"`
+	DOB        string `json:"dob"`
+	Sex        string `json:"sex"`
+	Commune    string `json:"commune"`
+	OldCommune string `json:"old_commune"`
+	PID        string `json:"pid"`
+	Phone      string `json:"phone"`
+}
+
+// MatchHit is a child in the caller's scope who may be the one reported.
+type MatchHit struct {
+	ID           int64      `json:"id"`
+	Name         string     `json:"name"`
+	DOB          dates.Date `json:"dob"`
+	DOBEstimated bool       `json:"dob_estimated"`
+	Sex          ident.Sex  `json:"sex"`
+	Commune      string     `json:"commune"`
+	Score        float64    `json:"score"`
+	Verdict      string     `json:"verdict"` // likely or possible
+	Reasons      []string   `json:"reasons"`
+}
+
+// Elsewhere says that a likely match lives outside the caller's scope, and
+// whom to ask — never who the child is.
+type Elsewhere struct {
+	Commune     string    `json:"commune"`
+	CommuneName string    `json:"commune_name"`
+	Province    string    `json:"province"`
+	Contacts    []Contact `json:"contacts"`
+}
+
+// MatchResult is the answer to a match.
+type MatchResult struct {
+	Hits      []MatchHit
+	Elsewhere []Elsewhere
+}
+
+// MaxMatches is the most matches an answer gives.
+const MaxMatches = 10
+
+// Match finds the registry children who may be the one reported, best
+// first. Children in the caller's scope are named; a likely match outside
+// it is only reported as existing in its commune, with whom to ask.
+func (s *Service) Match(ctx context.Context, by *auth.Principal, in MatchInput) (MatchResult, error) {
+	v := errs.Validation()
+	cand := match.Candidate{Name: vntext.Clean(in.Name), Commune: strings.TrimSpace(in.Commune),
+		OldCommune: strings.TrimSpace(in.OldCommune)}
+	if d := strings.TrimSpace(in.DOB); d != "" {
+		dob, err := dates.Parse(d)
+		if de, ok := err.(*dates.Error); ok {
+			v.Field("dob", "children.date."+string(de.Reason), argPairs(de.Args())...)
+		}
+		cand.DOB = dob
+	}
+	if sx, err := ident.ParseSex(in.Sex); err != nil {
+		v.Field("sex", "children.sex_invalid")
+	} else {
+		cand.Sex = sx
+	}
+	if cand.Commune != "" {
+		if u, ok := s.Units.Get(cand.Commune); !ok || u.Level != geo.LevelCommune {
+			v.Field("commune", "children.commune_unknown", "code", cand.Commune)
+		}
+	}
+	if cand.OldCommune != "" {
+		if _, ok := s.Units.ResolveOld(cand.OldCommune); !ok {
+			v.Field("old_commune", "children.old_commune_unknown", "code", cand.OldCommune)
+		}
+	}
+	if p := strings.TrimSpace(in.PID); p != "" {
+		pid, err := ident.ParsePID(p)
+		if pe, ok := err.(*ident.PIDError); ok {
+			v.Field("pid", "children.pid."+string(pe.Reason), argPairs(pe.Args())...)
+		}
+		cand.PID = pid.String()
+	}
+	if p := strings.TrimSpace(in.Phone); p != "" {
+		ph, err := ident.NormalizePhone(p)
+		if err != nil {
+			v.Field("phone", "children.phone.invalid")
+		}
+		cand.Phone = phoneKey(s.phoneLookup(ph))
+	}
+	if err := v.OrNil(); err != nil {
+		return MatchResult{}, err
+	}
+	if cand.Name == "" && cand.PID == "" && cand.Phone == "" {
+		return MatchResult{}, errs.Invalid("children.match_empty")
+	}
+	var out MatchResult
+	elsewhere := map[string]bool{}
+	for _, m := range s.Index.Match(cand, match.Scope{}, 5*MaxMatches) {
+		if sees(by, m.Commune) {
+			if len(out.Hits) == MaxMatches {
+				continue
+			}
+			r, ok := s.Index.Get(m.ID)
+			if !ok {
+				continue
+			}
+			out.Hits = append(out.Hits, MatchHit{ID: m.ID, Name: r.Name, DOB: r.DOB, DOBEstimated: r.DOB.Estimated,
+				Sex: r.Sex, Commune: r.Commune, Score: round2(m.Score), Verdict: m.Verdict, Reasons: nonNil(m.Reasons)})
+			continue
+		}
+		if m.Verdict != "likely" || elsewhere[m.Commune] {
+			continue
+		}
+		elsewhere[m.Commune] = true
+		u, _ := s.Units.Get(m.Commune)
+		e := Elsewhere{Commune: m.Commune, CommuneName: u.FullName, Province: u.Province, Contacts: []Contact{}}
+		if s.Contacts != nil {
+			cs, err := s.Contacts(ctx, m.Commune)
+			if err != nil {
+				return MatchResult{}, err
+			}
+			if cs != nil {
+				e.Contacts = cs
+			}
+		}
+		out.Elsewhere = append(out.Elsewhere, e)
+	}
+	detail := fmt.Sprintf("results=%d elsewhere=%d", len(out.Hits), len(out.Elsewhere))
+	if err := s.Audit.Record(ctx, audit.Event{Action: "children.match", RecordType: "child", Detail: detail}); err != nil {
+		return MatchResult{}, err
+	}
+	return out, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// rowsEach runs f for each child matching q, in name order, a batch at a
+// time (for exports).
+func (s *Service) rowsEach(ctx context.Context, q query, f func([]Child) error) error {
+	if q.ranked() {
+		mq := match.Query{Text: q.Text, Scope: match.Scope{Province: q.province, Commune: q.commune},
+			BornFrom: q.bornFrom, BornTo: q.bornTo, Limit: maxRanked}
+		if q.Group != "" {
+			mq.Groups = groupBit(q.Group)
+		}
+		hits, _ := s.Index.Search(mq)
+		ids := make([]int64, len(hits))
+		for i, h := range hits {
+			ids[i] = h.ID
+		}
+		for len(ids) > 0 {
+			n := min(len(ids), 500)
+			if err := s.batch(ctx, q, ids[:n], f); err != nil {
+				return err
+			}
+			ids = ids[n:]
+		}
+		return nil
+	}
+	var key []byte
+	var last int64
+	for {
+		where, args := q.where()
+		if key != nil {
+			n := len(args)
+			where += fmt.Sprintf(" AND (c.name_key > $%d OR (c.name_key = $%d AND c.id > $%d))", n+1, n+1, n+2)
+			args = append(args, key, last)
+		}
+		rows, err := s.DB.Read().QueryContext(ctx, "SELECT c.id, c.name_key FROM children c WHERE "+where+
+			" ORDER BY c.name_key, c.id LIMIT 1000", args...)
+		if err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		var ids []int64
+		for rows.Next() {
+			if err := rows.Scan(&last, &key); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, last)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		if err := s.batch(ctx, q, ids, f); err != nil {
+			return err
+		}
+	}
+}
+
+// batch loads whole children by id, in the order given, and passes them on.
+func (s *Service) batch(ctx context.Context, q query, ids []int64, f func([]Child) error) error {
+	where, args := q.where()
+	rows, err := s.DB.Read().QueryContext(ctx, "SELECT "+prefixed(childCols)+" FROM children c WHERE "+where+
+		" AND c.id IN ("+s.params(len(args)+1, len(ids))+")", append(args, int64Args(ids)...)...)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	byID := map[int64]Child{}
+	for rows.Next() {
+		c, err := s.scanChild(rows)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		byID[c.ID] = c
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	periods, err := s.loadPeriods(ctx, s.DB.Read(), ids)
+	if err != nil {
+		return err
+	}
+	cgs, err := s.loadCaregivers(ctx, ids)
+	if err != nil {
+		return err
+	}
+	today := s.today()
+	var out []Child
+	for _, id := range ids {
+		c, ok := byID[id]
+		if !ok {
+			continue
+		}
+		for _, p := range periods {
+			if p.childID == id {
+				c.Periods = append(c.Periods, p)
+			}
+		}
+		c.Groups = currentGroups(c.Periods, today)
+		c.Caregivers = cgs[id]
+		out = append(out, c)
+	}
+	return f(out)
+}
+
+// prefixed qualifies a column list with the table alias c.
+func prefixed(cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, p := range parts {
+		parts[i] = "c." + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (s *Service) loadCaregivers(ctx context.Context, ids []int64) (map[int64][]Caregiver, error) {
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT child_id, name, relation, phone FROM child_caregivers
+		WHERE child_id IN (`+s.params(1, len(ids))+`) ORDER BY child_id, position`, int64Args(ids)...)
+	if err != nil {
+		return nil, fmt.Errorf("load caregivers: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64][]Caregiver{}
+	for rows.Next() {
+		var id int64
+		var cg Caregiver
+		var phone []byte
+		if err := rows.Scan(&id, &cg.Name, &cg.Relation, &phone); err != nil {
+			return nil, err
+		}
+		if cg.Phone, err = s.Keys.OpenString(sealCaregiverPhone, phone); err != nil {
+			return nil, err
+		}
+		out[id] = append(out[id], cg)
+	}
+	return out, rows.Err()
+}
