@@ -42,7 +42,6 @@ func TestPlaceholdersAgree(t *testing.T) {
 	}
 }
 
-
 func TestMissingKeyIsMarked(t *testing.T) {
 	if got := i18n.MustLoad().For("vi").T("no.such.key"); got != "⟦no.such.key⟧" {
 		t.Fatalf("missing key rendered %q", got)
