@@ -24,6 +24,7 @@ import (
 	"treem/internal/i18n"
 	"treem/internal/indicators"
 	"treem/internal/jobs"
+	"treem/internal/privacy"
 	"treem/internal/seal"
 	"treem/internal/store"
 )
@@ -240,5 +241,5 @@ func cliError(d *Services, err error) error {
 // sealedColumns lists every encrypted column of every area, for key
 // rotation. An area with encrypted columns adds its list here.
 func sealedColumns() []seal.Column {
-	return slices.Concat(auth.SealedColumns, children.SealedColumns, hotline.SealedColumns)
+	return slices.Concat(auth.SealedColumns, children.SealedColumns, hotline.SealedColumns, privacy.SealedColumns)
 }

@@ -16,6 +16,7 @@ import (
 	"treem/internal/indicators"
 	"treem/internal/indicators/facts"
 	"treem/internal/indicators/standin"
+	"treem/internal/privacy"
 	"treem/internal/web"
 )
 
@@ -25,6 +26,7 @@ type Instance struct {
 	*Services
 	Children *children.Service
 	Hotline  *hotline.Service
+	Privacy  *privacy.Service
 	Web      *web.Server
 	stop     context.CancelFunc
 }
@@ -96,15 +98,21 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (
 			return nil, fmt.Errorf("seed hotline demo data: %w", err)
 		}
 	}
+	pd := privacy.New(privacy.Deps{DB: d.DB, Keys: d.Keys, Audit: d.Audit, Jobs: d.Jobs, Children: kids, Hotline: hl,
+		Log: log, Now: env.Now, RetentionYears: cfg.RetentionYears})
+	if err := pd.Schedule(ctx); err != nil {
+		d.close()
+		return nil, fmt.Errorf("schedule the retention job: %w", err)
+	}
 	srv, err := web.New(web.Deps{Log: log, DB: d.DB, Keys: d.Keys, Audit: d.Audit, Auth: d.Auth, I18n: d.I18n,
-		Children: kids, Hotline: hl, Indicators: ind, Now: env.Now, TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure, Demo: cfg.Demo})
+		Children: kids, Hotline: hl, Privacy: pd, Indicators: ind, Now: env.Now, TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure, Demo: cfg.Demo})
 	if err != nil {
 		d.close()
 		return nil, err
 	}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	go kids.Run(bg, indexSyncEvery)
-	return &Instance{Services: d, Children: kids, Hotline: hl, Web: srv, stop: stop}, nil
+	return &Instance{Services: d, Children: kids, Hotline: hl, Privacy: pd, Web: srv, stop: stop}, nil
 }
 
 func hotlineConfig(cfg *config.Config) hotline.Config {

@@ -94,7 +94,7 @@ var grants = map[Role][]Perm{
 	Analyst: {PermIndicators, PermChildRead, PermCaseRead, PermContactRead},
 	ProvinceOfficer: {PermUsersManage, PermChildRead, PermChildWrite, PermChildMerge, PermChildImport,
 		PermChildExport, PermCaseRead, PermCaseWrite, PermCaseApprove, PermIndicators, PermReturnsEnter,
-		PermReturnsAppr, PermContactRead},
+		PermReturnsAppr, PermContactRead, PermPersonalData},
 	CommuneOfficer: {PermChildRead, PermChildWrite, PermChildMerge, PermChildImport, PermChildExport,
 		PermCaseRead, PermCaseWrite, PermCaseApprove, PermIndicators, PermReturnsEnter},
 	Counsellor: {PermContactRead, PermContactWrite, PermChildRead},

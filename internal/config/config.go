@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,6 +31,9 @@ type Config struct {
 	IdleTimeout time.Duration // TREEM_IDLE_TIMEOUT
 	RequireTOTP string        // TREEM_REQUIRE_TOTP: roles, comma-separated; "none" for none
 	Shutdown    time.Duration // TREEM_SHUTDOWN_TIMEOUT: how long in-flight requests may finish
+	// RetentionYears: inactive records older than this are anonymised by a
+	// daily job (Nghị định 13/2023); 0 keeps them.
+	RetentionYears int // TREEM_RETENTION_YEARS
 
 	// IndicatorStandins counts the indicators' stand-in tables (package
 	// indicators/standin) while the registry, hotline and case areas are
@@ -90,9 +94,19 @@ func FlagSet(name string, getenv Getenv, serve bool) (*flag.FlagSet, *Config) {
 		fs.DurationVar(&c.Hotline.ZaloMaxAge, "zalo-max-age", envDuration(getenv, "TREEM_ZALO_MAX_AGE", time.Hour), "refuse Zalo webhooks whose timestamp is further from now (TREEM_ZALO_MAX_AGE)")
 		fs.StringVar(&c.Hotline.ZaloMediaHosts, "zalo-media-hosts", env("TREEM_ZALO_MEDIA_HOSTS", "zdn.vn,zadn.vn,zalo.me,zaloapp.com"), "host suffixes Zalo attachments may be downloaded from (TREEM_ZALO_MEDIA_HOSTS)")
 		fs.StringVar(&c.Hotline.ZaloRefresh, "zalo-refresh-token", env("TREEM_ZALO_REFRESH_TOKEN", ""), "first Zalo refresh token, used only while none is stored (TREEM_ZALO_REFRESH_TOKEN)")
+		fs.IntVar(&c.RetentionYears, "retention-years", envInt(getenv, "TREEM_RETENTION_YEARS", 0), "anonymise children (and other registered records) inactive for this many years, daily; 0 keeps them (TREEM_RETENTION_YEARS)")
 		fs.DurationVar(&c.Shutdown, "shutdown-timeout", envDuration(getenv, "TREEM_SHUTDOWN_TIMEOUT", 20*time.Second), "time in-flight requests get to finish on shutdown (TREEM_SHUTDOWN_TIMEOUT)")
 	}
 	return fs, c
+}
+
+func envInt(getenv Getenv, key string, def int) int {
+	if v := getenv(key); v != "" {
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
+	}
+	return def
 }
 
 func envDuration(getenv Getenv, key string, def time.Duration) time.Duration {
@@ -129,6 +143,9 @@ func (c *Config) Check(getenv Getenv) error {
 		if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 			problems = append(problems, fmt.Sprintf("--addr %q: use HOST:PORT, for example 127.0.0.1:8111", c.Addr))
 		}
+	}
+	if c.RetentionYears < 0 || c.RetentionYears > 100 {
+		problems = append(problems, fmt.Sprintf("--retention-years %d: use 0 (keep) or a number of years up to 100", c.RetentionYears))
 	}
 	switch c.Secure {
 	case "", "auto", "always", "never":
