@@ -33,8 +33,8 @@ func (s *Service) Anonymised(ctx context.Context, id int64) (time.Time, error) {
 // Anonymise erases a child's personal data inside tx, irreversibly: name,
 // identification number, address, phones, insurance card, notes,
 // caregivers' names and phones, the day and month of birth, the values
-// kept in its history, the notes of its supports and the name under which
-// hotline contacts named it. It keeps what statistics need: birth year,
+// kept in its history and the notes of its supports (the hotline's
+// mentions of the child are hotline.ForgetChild's). It keeps what statistics need: birth year,
 // sex, ethnicity, commune and province, groups, risks, disability, school
 // status, supports (kind, date, amount). The caller checks the right to do
 // it and writes the audit entry; the history of the child says
@@ -69,7 +69,6 @@ func (s *Service) Anonymise(ctx context.Context, tx *store.Tx, id, byID int64, b
 		"UPDATE children SET anonymised_at = $2, source_fp = NULL, dob_estimated = TRUE WHERE id = $1",
 		"UPDATE child_history SET changes = NULL WHERE child_id = $1",
 		"UPDATE supports SET note = NULL WHERE child_id = $1 OR origin_child_id = $1",
-		"UPDATE contact_children SET name = '' WHERE child_id = $1",
 	} {
 		args := []any{id}
 		if strings.Contains(q, "$2") {

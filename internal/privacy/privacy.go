@@ -431,6 +431,11 @@ func (s *Service) eraseChild(ctx context.Context, tx *store.Tx, id int64, at tim
 	if err != nil {
 		return err
 	}
+	if s.Hotline != nil {
+		if err := s.Hotline.ForgetChild(ctx, tx, id); err != nil {
+			return err
+		}
+	}
 	_, err = tx.ExecContext(ctx, "UPDATE consents SET given_by = NULL WHERE subject_type = 'child' AND subject_id = $1", id)
 	return err
 }

@@ -93,10 +93,10 @@ func (s *Server) buildRoutes() http.Handler {
 	h("POST /children/{id}/consents", need(auth.PermChildWrite), s.consentForm())
 	h("POST /children/{id}/anonymise", need(auth.PermPersonalData), s.anonymiseForm())
 	h("GET /children/{id}/personal-data", need(auth.PermPersonalData), s.personalDataPage())
-	h("GET /api/v1/children/{id}/consents", need(auth.PermChildRead), s.apiConsents())
-	h("POST /api/v1/children/{id}/consents", need(auth.PermChildWrite), s.apiRecordConsent())
-	h("GET /api/v1/children/{id}/personal-data", need(auth.PermPersonalData), s.apiPersonalData())
-	h("POST /api/v1/children/{id}/anonymise", need(auth.PermPersonalData), s.apiAnonymise())
+	h("GET /api/v1/personal-data/children/{id}/consents", need(auth.PermChildRead), s.apiConsents())
+	h("POST /api/v1/personal-data/children/{id}/consents", need(auth.PermChildWrite), s.apiRecordConsent())
+	h("GET /api/v1/personal-data/children/{id}", need(auth.PermPersonalData), s.apiPersonalData())
+	h("POST /api/v1/personal-data/children/{id}/anonymise", need(auth.PermPersonalData), s.apiAnonymise())
 
 	// Audit log.
 	h("GET /audit", need(auth.PermAuditRead), s.auditPage())
