@@ -83,7 +83,7 @@ func FlagSet(name string, getenv Getenv, serve bool) (*flag.FlagSet, *Config) {
 		fs.StringVar(&c.LogLevel, "log-level", env("TREEM_LOG_LEVEL", "info"), "debug, info, warn or error (TREEM_LOG_LEVEL)")
 		fs.DurationVar(&c.SessionTTL, "session-ttl", envDuration(getenv, "TREEM_SESSION_TTL", 12*time.Hour), "longest a session lasts (TREEM_SESSION_TTL)")
 		fs.DurationVar(&c.IdleTimeout, "idle-timeout", envDuration(getenv, "TREEM_IDLE_TIMEOUT", 30*time.Minute), "a session unused this long ends (TREEM_IDLE_TIMEOUT)")
-		fs.StringVar(&c.RequireTOTP, "require-totp", env("TREEM_REQUIRE_TOTP", "admin,analyst,province_officer"), "roles that must use a second factor, or none (TREEM_REQUIRE_TOTP)")
+		fs.StringVar(&c.RequireTOTP, "require-totp", env("TREEM_REQUIRE_TOTP", "admin,analyst,province_officer,supervisor,counsellor"), "roles that must use a second factor, or none (TREEM_REQUIRE_TOTP)")
 		fs.BoolVar(&c.IndicatorStandins, "indicator-standins", env("TREEM_INDICATOR_STANDINS", "") == "1", "count the indicators' stand-in record tables (TREEM_INDICATOR_STANDINS=1)")
 		fs.StringVar(&c.Hotline.TelephonySecret, "telephony-secret", env("TREEM_TELEPHONY_SECRET", ""), "secret of the signed telephony webhook (TREEM_TELEPHONY_SECRET; prefer the variable)")
 		fs.StringVar(&c.Hotline.ZaloAppID, "zalo-app-id", env("TREEM_ZALO_APP_ID", ""), "Zalo app id (TREEM_ZALO_APP_ID)")

@@ -340,10 +340,21 @@ func safeNext(p string) string {
 	return p
 }
 
-// limit rate-limits a route per client address.
+// limit rate-limits a route's posts per client address (showing its form
+// is free).
 func (s *Server) limit(name string, perMinute int, h http.Handler) http.Handler {
+	return s.limiter(name, perMinute, false, h)
+}
+
+// limitAll rate-limits every request of a route per client address: the
+// look-ups by tracking code, which someone could try to guess.
+func (s *Server) limitAll(name string, perMinute int, h http.Handler) http.Handler {
+	return s.limiter(name, perMinute, true, h)
+}
+
+func (s *Server) limiter(name string, perMinute int, reads bool, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		if !reads && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 			h.ServeHTTP(w, r)
 			return
 		}

@@ -131,10 +131,10 @@ func (s *Server) buildRoutes() http.Handler {
 	h("POST /api/v1/telephony/events", public, s.telephonyEvents()) // HMAC-signed by the switch
 	h("POST /webhooks/zalo", public, s.zaloWebhook())               // signed by Zalo (X-ZEvent-Signature)
 	h("POST /api/v1/public/reports", public, s.limit("public-report", publicReportsPerMinute, s.apiSubmitReport()))
-	h("GET /api/v1/public/reports/{code}", public, s.apiReportStatus())
+	h("GET /api/v1/public/reports/{code}", public, s.limitAll("report-status", reportLookupsPerMinute, s.apiReportStatus()))
 	h("GET /report", public, s.reportPage())
 	h("POST /report", public, s.limit("public-report", publicReportsPerMinute, s.reportForm()))
-	h("GET /report/status", public, s.reportStatusPage())
+	h("GET /report/status", public, s.limitAll("report-status", reportLookupsPerMinute, s.reportStatusPage()))
 
 	h("GET /api/v1/contacts", need(auth.PermContactRead), s.apiSearchContacts())
 	h("POST /api/v1/contacts", need(auth.PermContactWrite), s.apiCreateContact())
