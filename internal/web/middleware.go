@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -205,6 +206,31 @@ const maxFormBody = 1 << 20
 // refuses invalid UTF-8 in them, so that no handler sees mangled text.
 func (s *Server) forms(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The path and the query string are text too: invalid UTF-8 or a
+		// NUL would reach the database (which refuses them) or a page.
+		if key := badText(r.URL.Path); key != "" {
+			s.fail(w, r, errs.Invalid(key))
+			return
+		}
+		if r.URL.RawQuery != "" {
+			q, err := url.ParseQuery(r.URL.RawQuery)
+			if err != nil {
+				s.fail(w, r, errs.Invalid("input.query").Wrap(err))
+				return
+			}
+			for k, vs := range q {
+				if key := badText(k); key != "" {
+					s.fail(w, r, errs.Invalid(key))
+					return
+				}
+				for _, v := range vs {
+					if key := badText(v); key != "" {
+						s.fail(w, r, errs.Invalid(key))
+						return
+					}
+				}
+			}
+		}
 		if r.Method != http.MethodPost && r.Method != http.MethodPut && r.Method != http.MethodPatch {
 			next.ServeHTTP(w, r)
 			return
@@ -221,13 +247,13 @@ func (s *Server) forms(next http.Handler) http.Handler {
 				return
 			}
 			for k, vs := range r.PostForm {
-				if !utf8.ValidString(k) {
-					s.fail(w, r, errs.Invalid("input.utf8"))
+				if key := badText(k); key != "" {
+					s.fail(w, r, errs.Invalid(key))
 					return
 				}
 				for _, v := range vs {
-					if !utf8.ValidString(v) {
-						s.fail(w, r, errs.Invalid("input.utf8"))
+					if key := badText(v); key != "" {
+						s.fail(w, r, errs.Invalid(key))
 						return
 					}
 				}
@@ -235,6 +261,18 @@ func (s *Server) forms(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// badText returns the i18n key of what is wrong with text sent to us:
+// invalid UTF-8 (overlong forms included) or a NUL character; "" if fine.
+func badText(v string) string {
+	switch {
+	case !utf8.ValidString(v):
+		return "input.utf8"
+	case strings.IndexByte(v, 0) >= 0:
+		return "input.nul"
+	}
+	return ""
 }
 
 // Rule says who may use a route.

@@ -218,6 +218,11 @@ func decode[T any](w http.ResponseWriter, r *http.Request, limit int64) (T, erro
 	if !utf8.Valid(raw) {
 		return v, errs.Invalid("input.utf8")
 	}
+	// A NUL character has no place in our text, and PostgreSQL cannot
+	// store one: refuse it here rather than fail at the database.
+	if bytes.Contains(bytes.ToLower(raw), []byte(`\u0000`)) {
+		return v, errs.Invalid("input.nul")
+	}
 	if depth := jsonDepth(raw); depth > maxJSONDepth {
 		return v, errs.Invalid("json.too_deep").With("max", maxJSONDepth)
 	}
