@@ -168,9 +168,9 @@ func hostileCorpus(t *testing.T, h *testenv.Env) {
 			// Bodies: the payload as the whole body, as every JSON string
 			// field, and as every form field.
 			bodies := map[string]struct{ ct, body string }{
-				"raw json":  {"application/json", p},
-				"json obj":  {"application/json", jsonWith(c.body, p)},
-				"form":      {"application/x-www-form-urlencoded", formWith(p)},
+				"raw json": {"application/json", p},
+				"json obj": {"application/json", jsonWith(c.body, p)},
+				"form":     {"application/x-www-form-urlencoded", formWith(p)},
 			}
 			if strings.Contains(pattern, "import") {
 				bodies["multipart"] = struct{ ct, body string }{"multipart/form-data; boundary=x",
