@@ -12,6 +12,7 @@ import (
 	"treem/internal/auth"
 	"treem/internal/config"
 	"treem/internal/hotline"
+	"treem/internal/store/storetest"
 	"treem/internal/testenv"
 )
 
@@ -19,8 +20,11 @@ import (
 // every `go test`; `go test ./internal/web -run '^$' -fuzz FuzzWebhooks`
 // explores further.
 
+// fuzzEnv is one treem for a fuzz target: on PostgreSQL when the tests
+// have one (PostgreSQL refuses text SQLite takes), else on SQLite.
 func fuzzEnv(f *testing.F) *testenv.Env {
-	return testenv.NewWith(f, testenv.Options{Config: func(c *config.Config) {
+	engines := storetest.Engines()
+	return testenv.NewWith(f, testenv.Options{Engine: engines[len(engines)-1], Config: func(c *config.Config) {
 		c.Hotline.TelephonySecret = telephonySecret
 		c.Hotline.ZaloAppID = zaloApp
 		c.Hotline.ZaloOASecret = zaloSecret
