@@ -350,4 +350,3 @@ func (s *soakRun) send(method, tok, path, body string, want int, out any) error 
 	}
 	return nil
 }
-
