@@ -256,9 +256,10 @@ func (s *Service) isCommune(code string) bool {
 
 // nextNumber takes the next contact number of the year. On SQLite the
 // counter row is updated inside tx (there is one writer, so it costs no
-// wait). On PostgreSQL it is taken in its own short transaction on the pool:
-// inside tx the row lock would be held until the whole contact commits and
-// serialise every creation in the country behind it. Numbers stay unique
+// wait). On PostgreSQL it is taken in its own short transaction on the
+// store's autonomous pool: inside tx the row lock would be held until the
+// whole contact commits and serialise every creation in the country behind
+// it. Numbers stay unique
 // however many instances create contacts; a creation that fails after
 // taking its number leaves a gap, as a sequence would.
 func (s *Service) nextNumber(ctx context.Context, tx *store.Tx, at time.Time) (string, error) {
@@ -268,7 +269,7 @@ func (s *Service) nextNumber(ctx context.Context, tx *store.Tx, at time.Time) (s
 	var n int64
 	var err error
 	if tx.Engine() == store.Postgres {
-		err = s.db.Read().QueryRowContext(ctx, q, year).Scan(&n)
+		err = s.db.Autonomous().QueryRowContext(ctx, q, year).Scan(&n)
 	} else {
 		err = tx.QueryRowContext(ctx, q, year).Scan(&n)
 	}
