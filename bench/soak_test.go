@@ -222,7 +222,8 @@ func soak(b *testing.B, engine, dsn string, d time.Duration, rate int) {
 		out.WriteString(sm.load)
 	}
 	out.WriteString("\n")
-	b.Log(out.String())
+	// Printed, not logged: the testing package cuts a benchmark's log short.
+	fmt.Print(out.String())
 	st.Report(b)
 	if len(samples) > 0 {
 		b.ReportMetric(samples[len(samples)-1].rss, "MiB-RSS-end")
