@@ -38,20 +38,48 @@ func (s *Service) Anonymised(ctx context.Context, id int64) (time.Time, error) {
 // sex, ethnicity, commune and province, groups, risks, disability, school
 // status, supports (kind, date, amount). The caller checks the right to do
 // it and writes the audit entry; the history of the child says
-// "anonymise". It returns store.ErrNotFound for no such child and
-// ErrAnonymised when it was already done.
-func (s *Service) Anonymise(ctx context.Context, tx *store.Tx, id, byID int64, byName string, at time.Time) error {
+// "anonymise". Duplicates merged into the child are anonymised with it.
+// It returns the ids anonymised (the child's first), store.ErrNotFound
+// for no such child and ErrAnonymised when it was already done.
+func (s *Service) Anonymise(ctx context.Context, tx *store.Tx, id, byID int64, byName string, at time.Time) ([]int64, error) {
 	c, err := s.load(ctx, tx, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var done int64
 	if err := tx.QueryRowContext(ctx, "SELECT anonymised_at FROM children WHERE id = $1", id).Scan(&done); err != nil {
-		return err
+		return nil, err
 	}
 	if done != 0 {
-		return ErrAnonymised
+		return nil, ErrAnonymised
 	}
+	if err := s.anonymise(ctx, tx, c, byID, byName, at); err != nil {
+		return nil, err
+	}
+	ids := []int64{id}
+	// Duplicates merged into the child are records of the same person.
+	for _, m := range c.Merged {
+		d, err := s.load(ctx, tx, m)
+		if err != nil {
+			return nil, err
+		}
+		var dDone int64
+		if err := tx.QueryRowContext(ctx, "SELECT anonymised_at FROM children WHERE id = $1", m).Scan(&dDone); err != nil {
+			return nil, err
+		}
+		if dDone != 0 {
+			continue
+		}
+		if err := s.anonymise(ctx, tx, d, byID, byName, at); err != nil {
+			return nil, err
+		}
+		ids = append(ids, m)
+	}
+	return ids, nil
+}
+
+func (s *Service) anonymise(ctx context.Context, tx *store.Tx, c Child, byID int64, byName string, at time.Time) error {
+	id := c.ID
 	a := c
 	a.Name, a.PID, a.Address, a.Phone, a.InsuranceCard, a.Notes = AnonymisedName, "", "", "", "", ""
 	if !c.DOB.IsZero() {

@@ -22,6 +22,7 @@ type Export struct {
 	GeneratedAt time.Time          `json:"generated_at"`
 	GeneratedBy string             `json:"generated_by"`
 	Child       children.Child     `json:"child"`
+	Duplicates  []children.Child   `json:"duplicates"` // records of the same child merged into it
 	History     []children.Event   `json:"history"`
 	Supports    []children.Support `json:"supports"`
 	Consents    []Consent          `json:"consents"`
@@ -52,15 +53,27 @@ func (s *Service) ExportChild(ctx context.Context, by *auth.Principal, childID i
 	}
 	out := Export{GeneratedAt: s.Now(), GeneratedBy: audit.ActorFrom(ctx).Name, Child: sub.Child,
 		History: sub.History, Supports: sub.Supports, Contacts: []*hotline.Contact{}}
+	out.Duplicates = []children.Child{}
+	for _, m := range c.Merged {
+		d, err := s.Children.Visible(ctx, nil, m)
+		if err != nil {
+			return Export{}, err
+		}
+		out.Duplicates = append(out.Duplicates, d)
+	}
 	if out.Consents, err = s.consents(ctx, s.DB.Read(), childID); err != nil {
 		return Export{}, err
 	}
+	ids := append([]int64{childID}, c.Merged...)
 	if s.Hotline != nil {
-		if out.Contacts, err = s.Hotline.AboutChild(ctx, childID); err != nil {
-			return Export{}, err
+		for _, id := range ids {
+			cs, err := s.Hotline.AboutChild(ctx, id)
+			if err != nil {
+				return Export{}, err
+			}
+			out.Contacts = append(out.Contacts, cs...)
 		}
 	}
-	ids := append([]int64{childID}, c.Merged...)
 	for _, id := range ids {
 		entries, total, err := s.Audit.List(ctx, audit.Filter{RecordType: "child", RecordID: itoa(id), Limit: maxAccess})
 		if err != nil {

@@ -424,20 +424,24 @@ func (s *Service) AnonymiseChild(ctx context.Context, by *auth.Principal, childI
 // those who consented for it.
 func (s *Service) eraseChild(ctx context.Context, tx *store.Tx, id int64, at time.Time) error {
 	a := audit.ActorFrom(ctx)
-	err := s.Children.Anonymise(ctx, tx, id, a.ID, a.Name, at)
+	ids, err := s.Children.Anonymise(ctx, tx, id, a.ID, a.Name, at)
 	if errors.Is(err, children.ErrAnonymised) {
 		return errs.Conflict("privacy.anonymised")
 	}
 	if err != nil {
 		return err
 	}
-	if s.Hotline != nil {
-		if err := s.Hotline.ForgetChild(ctx, tx, id); err != nil {
+	for _, cid := range ids {
+		if s.Hotline != nil {
+			if err := s.Hotline.ForgetChild(ctx, tx, cid); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE consents SET given_by = NULL WHERE subject_type = 'child' AND subject_id = $1", cid); err != nil {
 			return err
 		}
 	}
-	_, err = tx.ExecContext(ctx, "UPDATE consents SET given_by = NULL WHERE subject_type = 'child' AND subject_id = $1", id)
-	return err
+	return nil
 }
 
 // erase runs a target's Erase and records the erasure and its audit entry

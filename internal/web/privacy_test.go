@@ -130,6 +130,11 @@ func TestAnonymisationErasesThePersonAndKeepsTheFigures(t *testing.T) {
 			"given_on":"20/11/2026","scope":["support"],"version":0}`); res.Code != http.StatusCreated {
 			t.Fatalf("consent: %s", res)
 		}
+		// A duplicate record of the same child, merged into it.
+		dup := createChild(t, officer, `{"name":"Hà Thị Riêng Tư","dob":"2012","sex":"Nữ","commune":"00004","address":"Xóm Riêng","phone":"0912345671"}`)
+		if res := officer.Post(t, "/api/v1/children/"+id+"/merge", `{"duplicate":`+dup+`}`); res.Code != http.StatusOK {
+			t.Fatalf("merge: %s", res)
+		}
 		counsellor := h.User(t, auth.Counsellor, "")
 		if res := counsellor.Post(t, "/api/v1/contacts", `{"channel":"walk_in","summary":"Gọi về em","caller":{"name":"Trần Văn Gọi"},"children":[{"child_id":`+id+`,"name":"Hà Thị Riêng Tư"}]}`); res.Code != http.StatusCreated {
 			t.Fatalf("contact: %s", res)
@@ -154,7 +159,7 @@ func TestAnonymisationErasesThePersonAndKeepsTheFigures(t *testing.T) {
 			t.Fatalf("statistics fields lost: %v", d)
 		}
 		ex := admin.Get(t, "/api/v1/personal-data/children/"+id)
-		for _, gone := range []string{"Riêng Tư", "001312012345", "Bí Mật", "Chuyện riêng", "Hà Văn Bố", "0987654320", "0912345670", "Học phí"} {
+		for _, gone := range []string{"Riêng Tư", "001312012345", "Bí Mật", "Chuyện riêng", "Hà Văn Bố", "0987654320", "0912345670", "Học phí", "Xóm Riêng", "0912345671"} {
 			if strings.Contains(string(ex.Body), gone) {
 				t.Errorf("%q is still held after anonymisation", gone)
 			}
