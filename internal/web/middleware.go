@@ -213,22 +213,15 @@ func (s *Server) forms(next http.Handler) http.Handler {
 			return
 		}
 		if r.URL.RawQuery != "" {
-			q, err := url.ParseQuery(r.URL.RawQuery)
+			// The whole query string, unescaped: its pairs are the
+			// handlers' business (the indicators' dx=a;b included).
+			q, err := url.QueryUnescape(r.URL.RawQuery)
 			if err != nil {
-				s.fail(w, r, errs.Invalid("input.query").Wrap(err))
-				return
+				q = r.URL.RawQuery
 			}
-			for k, vs := range q {
-				if key := badText(k); key != "" {
-					s.fail(w, r, errs.Invalid(key))
-					return
-				}
-				for _, v := range vs {
-					if key := badText(v); key != "" {
-						s.fail(w, r, errs.Invalid(key))
-						return
-					}
-				}
+			if key := badText(q); key != "" {
+				s.fail(w, r, errs.Invalid(key))
+				return
 			}
 		}
 		if r.Method != http.MethodPost && r.Method != http.MethodPut && r.Method != http.MethodPatch {
