@@ -1,0 +1,185 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"treem/internal/auth"
+	"treem/internal/indicators"
+	"treem/internal/indicators/facts"
+	"treem/internal/store"
+	"treem/internal/testenv"
+)
+
+// The registry's and the hotline's real fact sources: figures over records
+// made through the API equal the hand-computed ones, follow every change
+// through the change feed, and agree with the verifier's plain SQL — which
+// catches a record changed behind the feed's back.
+func TestIndicatorsCountTheRegistryAndTheHotline(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, h *testenv.Env) {
+		ctx := context.Background()
+		admin := h.User(t, auth.Admin, "")
+		analyst := h.User(t, auth.Analyst, "")
+		c := h.User(t, auth.Counsellor, "")
+		post := func(cl *testenv.Client, path, body string) map[string]any {
+			t.Helper()
+			res := cl.Post(t, path, body)
+			if res.Code != http.StatusCreated && res.Code != http.StatusOK {
+				t.Fatalf("POST %s: %s", path, res)
+			}
+			return res.Data(t)
+		}
+		// The registry (Hà Nội: 00004 Ba Đình, 00008 Ngọc Hà; 01273 elsewhere).
+		k1 := createChild(t, admin, `{"name":"Nguyễn Thị An","dob":"10/03/2015","sex":"Nữ","commune":"00004",
+			"groups":[{"code":"a","start":"01/01/2020"}]}`)
+		k2 := createChild(t, admin, `{"name":"Phạm Văn Bảo","dob":"2019","sex":"Nam","commune":"00004",
+			"groups":[{"code":"d","start":"2024","end":"31/03/2026"}]}`)
+		k3 := createChild(t, admin, `{"name":"Lê Văn Cường","dob":"01/01/2012","sex":"Nam","commune":"00008",
+			"groups":[{"code":"l","start":"01/02/2026"},{"code":"k","start":"01/02/2026"}]}`)
+		k4 := createChild(t, admin, `{"name":"Đỗ Thị Dung","dob":"05/05/2010","sex":"Nữ","commune":"01273",
+			"groups":[{"code":"n","start":"01/01/2023","end":"31/12/2025"}]}`)
+		k5 := createChild(t, admin, `{"name":"Vũ Minh Em","dob":"03/03/2013","sex":"Nam","commune":"00008",
+			"groups":[{"code":"a","start":"01/06/2026"}]}`)
+		for _, s := range []struct{ child, body string }{
+			{k1, `{"kind":"education","date":"10/01/2026"}`},
+			{k1, `{"kind":"health_care","date":"15/01/2026"}`},
+			{k1, `{"kind":"education","date":"20/02/2026","status":"planned"}`},
+			{k2, `{"kind":"psychological","date":"01/03/2026"}`},
+			{k3, `{"kind":"legal_aid","date":"01/03/2026","status":"cancelled"}`},
+			{k4, `{"kind":"education","date":"05/05/2026"}`}, // no longer in a group: a support, not a child helped
+		} {
+			post(admin, "/api/v1/children/"+s.child+"/supports", s.body)
+		}
+		// The hotline. C2 starts at 01:00 on 1 July, Vietnam time (still
+		// 30 June in UTC); C4 at 00:30 on 1 January 2026 in Vietnam.
+		c1 := post(c, "/api/v1/contacts", `{"channel":"phone","started_at":"2026-03-01T03:00:00Z","type":"about_child",
+			"urgency":"high","reasons":["bao_luc"],"caller":{"kind":"adult","commune":"00008"},
+			"children":[{"name":"Hoa","age":9},{"name":"Lan","age":11,"commune":"00004"}],"complete":true}`)
+		post(c, "/api/v1/contacts", `{"channel":"zalo","started_at":"2026-06-30T18:00:00Z","type":"child_self",
+			"urgency":"low","reasons":["hoc_tap"],"caller":{"kind":"child","commune":"00008"},"complete":true}`)
+		post(c, "/api/v1/contacts", `{"channel":"phone","started_at":"2026-04-02T03:00:00Z","type":"silent","complete":true}`)
+		post(c, "/api/v1/contacts", `{"channel":"web","started_at":"2025-12-31T17:30:00Z","type":"prank","complete":true}`)
+		post(c, fmt.Sprintf("/api/v1/contacts/%v/referrals", c1["id"]), `{"commune":"00008","target":"commune"}`)
+
+		type want struct {
+			dx, pe, ou string
+			v          float64
+		}
+		check := func(stage, q string, ws []want, dim ...string) {
+			t.Helper()
+			res, a := getAnalytics(t, analyst, q)
+			if res.Code != http.StatusOK {
+				t.Fatalf("%s: %s", stage, res)
+			}
+			for _, w := range ws {
+				if got := value(a, w.dx, w.pe, w.ou, dim...); got != w.v {
+					t.Errorf("%s: %s %s %s %v = %v, want %v", stage, w.dx, w.pe, w.ou, dim, got, w.v)
+				}
+			}
+		}
+		check("registry", "dx=csc_total;csc_helped;csc_supports&pe=2026;2026Q2;2025&ou=VN;00004;00008;01273", []want{
+			{"csc_total", "2026", "VN", 4}, {"csc_total", "2026", "00004", 2}, {"csc_total", "2026", "00008", 2},
+			{"csc_total", "2026", "01273", 0}, {"csc_total", "2025", "VN", 3}, {"csc_total", "2025", "01273", 1},
+			{"csc_total", "2026Q2", "VN", 3}, {"csc_total", "2026Q2", "00004", 1},
+			{"csc_helped", "2026", "VN", 2}, {"csc_helped", "2026", "00004", 2}, {"csc_helped", "2026", "01273", 0},
+			{"csc_supports", "2026", "VN", 4}, {"csc_supports", "2026", "01273", 1}, {"csc_supports", "2026Q2", "VN", 1},
+		})
+		check("registry by sex", "dx=csc_total&pe=2026&ou=VN&disagg=sex", []want{{"csc_total", "2026", "VN", 3}}, "male")
+		check("hotline", "dx=hotline_contacts;hotline_data_contacts;hotline_referrals&pe=2026;2026Q1;2026Q2;2026Q3&ou=VN;00004;00008", []want{
+			{"hotline_contacts", "2026", "VN", 4}, {"hotline_contacts", "2026", "00004", 1}, {"hotline_contacts", "2026", "00008", 1},
+			{"hotline_contacts", "2026Q1", "VN", 2}, {"hotline_contacts", "2026Q2", "VN", 1}, {"hotline_contacts", "2026Q3", "VN", 1},
+			{"hotline_data_contacts", "2026", "VN", 2}, {"hotline_data_contacts", "2026Q3", "00008", 1},
+			{"hotline_referrals", "2026", "VN", 1}, {"hotline_referrals", "2026", "00008", 1}, {"hotline_referrals", "2026", "00004", 0},
+		})
+		check("hotline by channel", "dx=hotline_contacts&pe=2026&ou=VN&disagg=channel", []want{{"hotline_contacts", "2026", "VN", 2}}, "phone")
+
+		periods, err := indicators.ParsePeriods("2026;2026Q1;2026Q3;202607;2025")
+		if err != nil {
+			t.Fatal(err)
+		}
+		verify := func(stage string) indicators.Verification {
+			t.Helper()
+			rep, err := h.App.Indicators.Verify(ctx, periods)
+			if err != nil {
+				t.Fatalf("%s: verify: %v", stage, err)
+			}
+			for _, m := range []string{"m_csc", "m_csc_helped", "m_supports", "m_contacts", "m_data_contacts", "m_referrals"} {
+				if !strings.Contains(strings.Join(rep.Measures, ","), m) {
+					t.Errorf("%s: the verifier did not check %s: %v", stage, m, rep.Measures)
+				}
+			}
+			return rep
+		}
+		if rep := verify("as recorded"); !rep.OK() {
+			t.Fatalf("engine and plain SQL disagree: %+v", rep.Mismatches)
+		}
+
+		// Changes reach the figures through the feed.
+		k6 := createChild(t, admin, `{"name":"Hoàng Thị Phương","dob":"07/07/2016","sex":"Nữ","commune":"01273",
+			"groups":[{"code":"b","start":"01/06/2026"}]}`)
+		post(admin, "/api/v1/children/"+k3+"/supports", `{"kind":"legal_aid","date":"02/04/2026"}`)
+		post(c, "/api/v1/contacts", `{"channel":"email","started_at":"2026-08-08T03:00:00Z","type":"about_child",
+			"urgency":"medium","reasons":["gia_dinh"],"caller":{"kind":"adult","commune":"01273"},"complete":true}`)
+		// K5 turns out to be K3: merged, it no longer counts.
+		post(admin, "/api/v1/children/"+k3+"/merge", `{"duplicate":`+k5+`}`)
+		h.Clock.Advance(time.Second)
+		if _, err := h.App.Indicators.RunDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		check("after changes", "dx=csc_total;csc_helped;hotline_contacts&pe=2026&ou=VN;00008;01273", []want{
+			{"csc_total", "2026", "VN", 4}, {"csc_total", "2026", "00008", 1}, {"csc_total", "2026", "01273", 1},
+			{"csc_helped", "2026", "VN", 3}, {"csc_helped", "2026", "00008", 1},
+			{"hotline_contacts", "2026", "VN", 5}, {"hotline_contacts", "2026", "01273", 1},
+		})
+		// Moving a child to another commune moves its figures.
+		version := admin.Get(t, "/api/v1/children/"+k6).Data(t)["version"]
+		if res := admin.Patch(t, "/api/v1/children/"+k6, fmt.Sprintf(`{"version":%v,"commune":"00004"}`, version)); res.Code != http.StatusOK {
+			t.Fatalf("move: %s", res)
+		}
+		h.Clock.Advance(time.Second)
+		if _, err := h.App.Indicators.RunDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		check("after a move", "dx=csc_total&pe=2026&ou=VN;00004;01273", []want{
+			{"csc_total", "2026", "VN", 4}, {"csc_total", "2026", "00004", 3}, {"csc_total", "2026", "01273", 0},
+		})
+		if rep := verify("after changes"); !rep.OK() {
+			t.Fatalf("engine and plain SQL disagree after changes: %+v", rep.Mismatches)
+		}
+
+		// A support cancelled behind the feed's back: the verifier sees it.
+		err = h.App.DB.Write(ctx, func(tx *store.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE supports SET status = 'cancelled' WHERE child_id = $1`, k2)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep := verify("tampered")
+		found := false
+		for _, m := range rep.Mismatches {
+			if m.Measure == "m_csc_helped" && m.Period == "2026" && m.Unit == "00004" && m.Engine == 2 && m.SQL == 1 {
+				found = true
+			}
+		}
+		if rep.OK() || !found {
+			t.Fatalf("a tampered support went unnoticed: %+v", rep.Mismatches)
+		}
+		// Once the change is on the feed, they agree again.
+		var id int64
+		fmt.Sscan(k2, &id)
+		err = h.App.DB.Write(ctx, func(tx *store.Tx) error {
+			return facts.Touch(ctx, tx, "children", id, h.Clock.Now().UnixMilli())
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep := verify("repaired"); !rep.OK() {
+			t.Fatalf("still disagree once touched: %+v", rep.Mismatches)
+		}
+	})
+}
