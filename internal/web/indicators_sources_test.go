@@ -9,9 +9,11 @@ import (
 	"time"
 
 	"treem/internal/auth"
+	"treem/internal/i18n"
 	"treem/internal/indicators"
 	"treem/internal/indicators/facts"
 	"treem/internal/store"
+	"treem/internal/store/storetest"
 	"treem/internal/testenv"
 )
 
@@ -182,4 +184,27 @@ func TestIndicatorsCountTheRegistryAndTheHotline(t *testing.T) {
 			t.Fatalf("still disagree once touched: %+v", rep.Mismatches)
 		}
 	})
+}
+
+// The demo's registry and hotline show in the indicators, and the engine
+// agrees with plain SQL on them.
+func TestDemoIndicatorsCountTheDemoRecords(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			h := testenv.NewWith(t, testenv.Options{Engine: e, Demo: true})
+			year := h.Clock.Now().In(i18n.Vietnam).Format("2006")
+			_, a := getAnalytics(t, h.User(t, auth.Analyst, ""), "dx=csc_total;hotline_contacts&pe="+year+"&ou=VN")
+			if v, _ := value(a, "csc_total", year, "VN").(float64); v < 10 {
+				t.Errorf("demo children in special circumstances: %v", value(a, "csc_total", year, "VN"))
+			}
+			if v, _ := value(a, "hotline_contacts", year, "VN").(float64); v < 1000 {
+				t.Errorf("demo contacts: %v", value(a, "hotline_contacts", year, "VN"))
+			}
+			ps, _ := indicators.ParsePeriods(year)
+			rep, err := h.App.Indicators.Verify(context.Background(), ps)
+			if err != nil || !rep.OK() {
+				t.Fatalf("verify the demo: %v %+v", err, rep.Mismatches)
+			}
+		})
+	}
 }
