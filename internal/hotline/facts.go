@@ -97,8 +97,8 @@ func (FactSource) read(ctx context.Context, q store.Queryer, ids []int64, each f
 		return err
 	}
 	defer kids.Close()
-	reasons, err := q.QueryContext(ctx, `SELECT DISTINCT contact_id, top_code FROM contact_reasons WHERE TRUE`+xw+`
-		ORDER BY contact_id, top_code`, a...)
+	reasons, err := q.QueryContext(ctx, `SELECT contact_id, top_code FROM contact_reasons WHERE TRUE`+xw+`
+		ORDER BY contact_id, code`, a...)
 	if err != nil {
 		return err
 	}
@@ -179,7 +179,7 @@ func (FactSource) read(ctx context.Context, q store.Queryer, ids []int64, each f
 			attrs = append(attrs, facts.Attr{Dim: "outcome", Value: outcome})
 		}
 		for rOK && rs.contact <= id {
-			if rs.contact == id {
+			if rs.contact == id && !slices.Contains(attrs, facts.Attr{Dim: "reason", Value: rs.code}) {
 				attrs = append(attrs, facts.Attr{Dim: "reason", Value: rs.code})
 			}
 			if rOK, err = next(reasons, &rs.contact, &rs.code); err != nil {
