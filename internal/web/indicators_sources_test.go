@@ -61,7 +61,7 @@ func TestIndicatorsCountTheRegistryAndTheHotline(t *testing.T) {
 		c1 := post(c, "/api/v1/contacts", `{"channel":"phone","started_at":"2026-03-01T03:00:00Z","type":"about_child",
 			"urgency":"high","reasons":["bao_luc"],"caller":{"kind":"adult","commune":"00008"},
 			"children":[{"name":"Hoa","age":9},{"name":"Lan","age":11,"commune":"00004"}],"complete":true}`)
-		post(c, "/api/v1/contacts", `{"channel":"zalo","started_at":"2026-06-30T18:00:00Z","type":"child_self",
+		c2 := post(c, "/api/v1/contacts", `{"channel":"zalo","started_at":"2026-06-30T18:00:00Z","type":"child_self",
 			"urgency":"low","reasons":["hoc_tap"],"caller":{"kind":"child","commune":"00008"},"complete":true}`)
 		post(c, "/api/v1/contacts", `{"channel":"phone","started_at":"2026-04-02T03:00:00Z","type":"silent","complete":true}`)
 		post(c, "/api/v1/contacts", `{"channel":"web","started_at":"2025-12-31T17:30:00Z","type":"prank","complete":true}`)
@@ -126,16 +126,23 @@ func TestIndicatorsCountTheRegistryAndTheHotline(t *testing.T) {
 		post(admin, "/api/v1/children/"+k3+"/supports", `{"kind":"legal_aid","date":"02/04/2026"}`)
 		post(c, "/api/v1/contacts", `{"channel":"email","started_at":"2026-08-08T03:00:00Z","type":"about_child",
 			"urgency":"medium","reasons":["gia_dinh"],"caller":{"kind":"adult","commune":"01273"},"complete":true}`)
+		// C2's child lives in 01273: the contact moves there; and it is referred there.
+		c2path := fmt.Sprintf("/api/v1/contacts/%v", c2["id"])
+		if res := c.Patch(t, c2path, `{"children":[{"name":"Minh","age":12,"commune":"01273"}]}`); res.Code != http.StatusOK {
+			t.Fatalf("wrap-up change: %s", res)
+		}
+		post(c, c2path+"/referrals", `{"commune":"01273","target":"commune"}`)
 		// K5 turns out to be K3: merged, it no longer counts.
 		post(admin, "/api/v1/children/"+k3+"/merge", `{"duplicate":`+k5+`}`)
 		h.Clock.Advance(time.Second)
 		if _, err := h.App.Indicators.RunDue(ctx); err != nil {
 			t.Fatal(err)
 		}
-		check("after changes", "dx=csc_total;csc_helped;hotline_contacts&pe=2026&ou=VN;00008;01273", []want{
+		check("after changes", "dx=csc_total;csc_helped;hotline_contacts;hotline_referrals&pe=2026&ou=VN;00008;01273", []want{
 			{"csc_total", "2026", "VN", 4}, {"csc_total", "2026", "00008", 1}, {"csc_total", "2026", "01273", 1},
 			{"csc_helped", "2026", "VN", 3}, {"csc_helped", "2026", "00008", 1},
-			{"hotline_contacts", "2026", "VN", 5}, {"hotline_contacts", "2026", "01273", 1},
+			{"hotline_contacts", "2026", "VN", 5}, {"hotline_contacts", "2026", "01273", 2}, {"hotline_contacts", "2026", "00008", 0},
+			{"hotline_referrals", "2026", "VN", 2}, {"hotline_referrals", "2026", "01273", 1},
 		})
 		// Moving a child to another commune moves its figures.
 		version := admin.Get(t, "/api/v1/children/"+k6).Data(t)["version"]
