@@ -215,3 +215,40 @@ func TestDemoIndicatorsCountTheDemoRecords(t *testing.T) {
 		})
 	}
 }
+
+// Children imported from a spreadsheet reach the figures through the feed.
+func TestImportedChildrenReachTheIndicators(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, h *testenv.Env) {
+		ctx := context.Background()
+		analyst := h.User(t, auth.Analyst, "")
+		_, a := getAnalytics(t, analyst, "dx=csc_total&pe=2026&ou=VN;00004")
+		if v := value(a, "csc_total", "2026", "00004"); v != 0.0 {
+			t.Fatalf("before: %v", v)
+		}
+		officer := h.User(t, auth.CommuneOfficer, "00004")
+		file := "Họ và tên,Ngày sinh,Giới tính,Số định danh cá nhân,Mã xã,Nhóm hoàn cảnh đặc biệt,Số điện thoại\n" +
+			"Lò Thị Mai,05/05/2016,Nữ,,00004,a,\n" +
+			"Lò Văn Páo,06/06/2015,Nam,,00004,d,\n" +
+			"Lò Văn Sình,07/07/2014,Nam,,00004,,\n" // at risk only: in no group
+		res := officer.Do(t, http.MethodPost, "/api/v1/children/imports?name=ds.csv", strings.NewReader(file),
+			http.Header{"Content-Type": {"text/csv"}})
+		if res.Code != http.StatusAccepted {
+			t.Fatalf("import: %s", res)
+		}
+		if d := waitImport(t, h, officer, fmt.Sprint(res.Data(t)["id"])); d["state"] != "done" || d["imported"] != 3.0 {
+			t.Fatalf("import: %v", d)
+		}
+		h.Clock.Advance(time.Second)
+		if _, err := h.App.Indicators.RunDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		_, a = getAnalytics(t, analyst, "dx=csc_total&pe=2026&ou=VN;00004")
+		if v := value(a, "csc_total", "2026", "00004"); v != 2.0 {
+			t.Errorf("after the import: %v, want 2", v)
+		}
+		ps, _ := indicators.ParsePeriods("2026;2026Q4")
+		if rep, err := h.App.Indicators.Verify(ctx, ps); err != nil || !rep.OK() {
+			t.Fatalf("verify: %v %+v", err, rep.Mismatches)
+		}
+	})
+}
