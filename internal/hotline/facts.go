@@ -169,8 +169,10 @@ func (FactSource) read(ctx context.Context, q store.Queryer, ids []int64, each f
 		attrs := []facts.Attr{{Dim: "channel", Value: channel}}
 		if typ != "" {
 			attrs = append(attrs, facts.Attr{Dim: "type", Value: typ})
+		}
+		if data != nil { // the type's version says whether it is a data contact
 			class := "non_data"
-			if data != nil && *data {
+			if *data {
 				class = "data"
 			}
 			attrs = append(attrs, facts.Attr{Dim: "class", Value: class})
