@@ -98,6 +98,8 @@ func TestIndicatorsCountTheRegistryAndTheHotline(t *testing.T) {
 			{"hotline_referrals", "2026", "VN", 1}, {"hotline_referrals", "2026", "00008", 1}, {"hotline_referrals", "2026", "00004", 0},
 		})
 		check("hotline by channel", "dx=hotline_contacts&pe=2026&ou=VN&disagg=channel", []want{{"hotline_contacts", "2026", "VN", 2}}, "phone")
+		check("hotline by reason", "dx=hotline_contacts&pe=2026&ou=VN&disagg=reason", []want{{"hotline_contacts", "2026", "VN", 1}}, "bao_luc")
+		check("referrals by target", "dx=hotline_referrals&pe=2026&ou=VN&disagg=target", []want{{"hotline_referrals", "2026", "VN", 1}}, "commune")
 
 		periods, err := indicators.ParsePeriods("2026;2026Q1;2026Q3;202607;2025")
 		if err != nil {
