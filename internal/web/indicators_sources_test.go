@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"treem/internal/auth"
+	"treem/internal/hotline"
 	"treem/internal/i18n"
 	"treem/internal/indicators"
 	"treem/internal/indicators/facts"
@@ -249,6 +250,40 @@ func TestImportedChildrenReachTheIndicators(t *testing.T) {
 			t.Errorf("after the import: %v, want 2", v)
 		}
 		ps, _ := indicators.ParsePeriods("2026;2026Q4")
+		if rep, err := h.App.Indicators.Verify(ctx, ps); err != nil || !rep.OK() {
+			t.Fatalf("verify: %v %+v", err, rep.Mismatches)
+		}
+	})
+}
+
+// A call from the switch counts as it rings, and its outcome follows the
+// switch's later events.
+func TestCallsFromTheSwitchReachTheIndicators(t *testing.T) {
+	eachHotline(t, nil, func(t *testing.T, h *testenv.Env) {
+		ctx := context.Background()
+		analyst := h.User(t, auth.Analyst, "")
+		send := func(body string) {
+			t.Helper()
+			if res := postEvent(t, h, body, hotline.SignTelephony(telephonySecret, []byte(body))); res.Code != http.StatusOK {
+				t.Fatalf("event: %s", res)
+			}
+			h.Clock.Advance(time.Second)
+			if _, err := h.App.Indicators.RunDue(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t0 := testenv.Start.Add(-10 * time.Minute)
+		send(event("call-7", "ringing", "0912345678", "", t0))
+		_, a := getAnalytics(t, analyst, "dx=hotline_contacts&pe=2026&ou=VN")
+		if v := value(a, "hotline_contacts", "2026", "VN"); v != 1.0 {
+			t.Fatalf("a ringing call: %v", v)
+		}
+		send(event("call-7", "missed", "", "", t0.Add(40*time.Second)))
+		_, a = getAnalytics(t, analyst, "dx=hotline_contacts&pe=2026&ou=VN&disagg=outcome")
+		if v := value(a, "hotline_contacts", "2026", "VN", "missed"); v != 1.0 {
+			t.Fatalf("a missed call by outcome: %v (%v)", v, a.Rows)
+		}
+		ps, _ := indicators.ParsePeriods("2026;202611")
 		if rep, err := h.App.Indicators.Verify(ctx, ps); err != nil || !rep.OK() {
 			t.Fatalf("verify: %v %+v", err, rep.Mismatches)
 		}
