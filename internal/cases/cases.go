@@ -106,7 +106,6 @@ type Deps struct {
 // Service runs cases.
 type Service struct {
 	Deps
-	cal *calendarCache
 }
 
 // New returns the service.
@@ -120,7 +119,7 @@ func New(d Deps) *Service {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{Deps: d, cal: &calendarCache{}}
+	return &Service{Deps: d}
 }
 
 // Seal contexts: what each sealed column holds.

@@ -39,11 +39,12 @@ CREATE TABLE cases (
     updated_at BIGINT NOT NULL,
     closed_at BIGINT
 );
-CREATE INDEX cases_commune ON cases (commune, step, received_at);
-CREATE INDEX cases_province ON cases (province, step, received_at);
+CREATE INDEX cases_commune ON cases (commune, received_at);
+CREATE INDEX cases_province ON cases (province, received_at);
+CREATE INDEX cases_step ON cases (step, received_at);
 CREATE INDEX cases_assigned ON cases (assigned_to, step) WHERE assigned_to IS NOT NULL;
 CREATE INDEX cases_transfer ON cases (transfer_to) WHERE transfer_to <> '';
-CREATE INDEX cases_received ON cases (received_at);
+CREATE INDEX cases_received ON cases (received_at, id);
 
 CREATE TABLE case_children (
     case_id BIGINT NOT NULL REFERENCES cases (id),
