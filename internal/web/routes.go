@@ -157,6 +157,27 @@ func (s *Server) buildRoutes() http.Handler {
 	h("GET /hotline/wallboard", need(auth.PermHotlineSuper), s.wallboardPage())
 	h("GET /hotline/wallboard/panel", need(auth.PermHotlineSuper), s.wallboardPanel())
 
+	// Case management (issue 5): the legal workflow, deadlines, break-glass.
+	caseMove := needAny(auth.PermCaseWrite, auth.PermCaseApprove)
+	h("GET /api/v1/cases", need(auth.PermCaseRead), s.apiListCases())
+	h("POST /api/v1/cases", need(auth.PermCaseWrite), s.apiCreateCase())
+	h("GET /api/v1/cases/access-log", need(auth.PermCaseRead), s.apiCaseAccessLog())
+	h("GET /api/v1/cases/{id}", need(auth.PermCaseRead), s.apiGetCase())
+	h("PATCH /api/v1/cases/{id}", need(auth.PermCaseWrite), s.apiUpdateCase())
+	h("GET /api/v1/cases/{id}/timeline", need(auth.PermCaseRead), s.apiCaseTimeline())
+	h("POST /api/v1/cases/{id}/transitions", caseMove, s.apiCaseTransition())
+	h("POST /api/v1/cases/{id}/assessments", need(auth.PermCaseWrite), s.apiCaseAssessment())
+	h("POST /api/v1/cases/{id}/emergency-measures", need(auth.PermCaseWrite), s.apiCaseEmergency())
+	h("POST /api/v1/cases/{id}/plans", need(auth.PermCaseWrite), s.apiCasePlan())
+	h("POST /api/v1/cases/{id}/plans/{pid}/approval", need(auth.PermCaseApprove), s.apiCasePlanApproval())
+	h("POST /api/v1/cases/{id}/reviews", need(auth.PermCaseWrite), s.apiCaseReview())
+	h("POST /api/v1/cases/{id}/notes", need(auth.PermCaseWrite), s.apiCaseNote())
+	h("PUT /api/v1/cases/{id}/perpetrator", need(auth.PermCaseWrite), s.apiSetPerpetrator())
+	h("POST /api/v1/cases/{id}/access", need(auth.PermCaseRead), s.apiCaseAccess())
+	h("GET /api/v1/holidays", signedIn, s.apiHolidays())
+	h("PUT /api/v1/holidays/{day}", need(auth.PermSettings), s.apiSaveHoliday())
+	h("DELETE /api/v1/holidays/{day}", need(auth.PermSettings), s.apiDeleteHoliday())
+
 	h("/api/", public, s.apiNotFound())
 
 	return s.observe(s.secure(http.NewCrossOriginProtection().Handler(s.identify(s.forms(mux)))))
