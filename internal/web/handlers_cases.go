@@ -305,4 +305,3 @@ func (s *Server) apiDeleteHoliday() http.Handler {
 		w.WriteHeader(http.StatusNoContent)
 	})
 }
-
