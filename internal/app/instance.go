@@ -100,6 +100,12 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (
 	}
 	cs := cases.New(cases.Deps{DB: d.DB, Keys: d.Keys, Audit: d.Audit, Auth: d.Auth, Children: kids, Hotline: hl,
 		Log: log, Now: env.Now})
+	if cfg.Demo {
+		if err := demo.SeedCases(cliContext(ctx, env.Getenv), d.DB, d.Auth, cs); err != nil {
+			d.close()
+			return nil, fmt.Errorf("seed demo cases: %w", err)
+		}
+	}
 	srv, err := web.New(web.Deps{Log: log, DB: d.DB, Keys: d.Keys, Audit: d.Audit, Auth: d.Auth, I18n: d.I18n,
 		Children: kids, Hotline: hl, Cases: cs, Indicators: ind, Now: env.Now, TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure, Demo: cfg.Demo})
 	if err != nil {

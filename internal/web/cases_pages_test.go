@@ -1,12 +1,14 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"treem/internal/cases"
 
 	"treem/internal/auth"
 	"treem/internal/testenv"
@@ -81,5 +83,26 @@ func TestCasePagesWalkACaseInBothLanguages(t *testing.T) {
 	}
 	if res := admin.Get(t, "/api/v1/holidays?year=2026"); !strings.Contains(string(res.Body), "Văn hóa") {
 		t.Fatalf("holiday not saved: %s", res)
+	}
+}
+
+func TestTheDemoHasCasesAtEveryStage(t *testing.T) {
+	h := testenv.NewWith(t, testenv.Options{Demo: true})
+	page, err := h.App.Cases.List(context.Background(), nil, cases.Filter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := map[string]bool{}
+	for _, it := range page.Items {
+		steps[it.Step] = true
+	}
+	for _, s := range []string{"received", "verifying", "detailed_assessment", "planning", "plan_approval", "implementing", "closed"} {
+		if !steps[s] {
+			t.Errorf("no demo case in step %s: %v", s, steps)
+		}
+	}
+	over, err := h.App.Cases.List(context.Background(), nil, cases.Filter{Overdue: true})
+	if err != nil || over.Total == 0 {
+		t.Errorf("the demo shows overdue work: %v %v", over.Total, err)
 	}
 }
