@@ -8,9 +8,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"treem/internal/cases"
 
 	"treem/internal/auth"
+	"treem/internal/cases"
 	"treem/internal/testenv"
 )
 
