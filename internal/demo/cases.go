@@ -89,7 +89,7 @@ func SeedCases(ctx context.Context, db *store.DB, a *auth.Service, cs *cases.Ser
 				}
 			case cases.StepPlanning:
 				if _, err := cs.AddAssessment(ctx, nil, c.ID, cases.AssessmentInput{Version: ver, Kind: "detailed",
-					Factors: map[string]string{"severity": d.risk, "access": "medium", "care": "medium", "resilience": "low"},
+					Factors:  map[string]string{"severity": d.risk, "access": "medium", "care": "medium", "resilience": "low"},
 					Findings: "Đã gặp trẻ và gia đình; trẻ cần hỗ trợ tâm lý và học tập."}); err != nil {
 					return fmt.Errorf("demo case %d: assessment: %w", i, err)
 				}
