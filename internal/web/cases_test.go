@@ -390,3 +390,53 @@ func TestOverdueWorkIsListedPerUserCommuneAndProvince(t *testing.T) {
 		_ = high
 	})
 }
+
+func TestACaseIsTransferredWhenTheReceivingCommuneAccepts(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, h *testenv.Env) {
+		ba := h.User(t, auth.CommuneOfficer, "00004")
+		ngocha := h.User(t, auth.CommuneOfficer, "00008")
+		id := caseID(openCase(t, ba, fmt.Sprintf(newCaseBody, "medium")))
+		move(t, ba, id, "verifying", http.StatusOK, "")
+		if res := ngocha.Get(t, "/api/v1/cases/"+id); res.Code != http.StatusNotFound {
+			t.Fatalf("another commune saw the case before the transfer: %s", res)
+		}
+		move(t, ba, id, "transferred", http.StatusBadRequest, "") // no commune
+		move(t, ba, id, "transferred", http.StatusOK, `,"commune":"00008"`)
+		c := getCase(t, ngocha, id)
+		if c["step"] != "transferred" || fmt.Sprint(c["allowed"]) != "[verifying]" {
+			t.Fatalf("the receiving commune sees the case and may accept it: %v %v", c["step"], c["allowed"])
+		}
+		move(t, ngocha, id, "verifying", http.StatusOK, "")
+		c = getCase(t, ngocha, id)
+		if c["commune"] != "00008" || c["transfer_from"] != "00004" || int64(c["assigned_to"].(float64)) != ngocha.UserID {
+			t.Fatalf("after acceptance: %v", c)
+		}
+		if res := ba.Get(t, "/api/v1/cases/"+id); res.Code != http.StatusNotFound {
+			t.Fatalf("the sending commune still sees the case: %s", res)
+		}
+	})
+}
+
+func TestACaseOpenedFromAHotlineContact(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, h *testenv.Env) {
+		counsellor := h.User(t, auth.Counsellor, "")
+		ba := h.User(t, auth.CommuneOfficer, "00004")
+		res := counsellor.Post(t, "/api/v1/contacts", `{"channel":"walk_in","summary":"trẻ bị đánh"}`)
+		if res.Code != http.StatusCreated {
+			t.Fatalf("contact: %s", res)
+		}
+		contact := fmt.Sprint(res.Data(t)["id"])
+		if res := counsellor.Post(t, "/api/v1/contacts/"+contact+"/referrals", `{"commune":"00004"}`); res.Code != http.StatusCreated {
+			t.Fatalf("referral: %s", res)
+		}
+		d := openCase(t, ba, strings.Replace(fmt.Sprintf(newCaseBody, "high"), `"source":"hotline"`, `"source":"hotline","contact_id":`+contact, 1))
+		c := getCase(t, ba, caseID(d))
+		reports := c["reports"].([]any)
+		if len(reports) != 1 || fmt.Sprint(reports[0].(map[string]any)["contact_id"]) != contact {
+			t.Fatalf("the case keeps the contact that opened it: %v", reports)
+		}
+		if res := ba.Post(t, "/api/v1/cases", strings.Replace(fmt.Sprintf(newCaseBody, "high"), `"source":"hotline"`, `"source":"hotline","contact_id":999999`, 1)); res.Code != http.StatusBadRequest {
+			t.Fatalf("unknown contact: %s", res)
+		}
+	})
+}
