@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -152,15 +153,23 @@ func (i *Instance) Close() {
 }
 
 // openIndicators builds the indicator engine with every area's fact
-// source. Until the registry, hotline and case areas provide theirs, the
-// stand-ins count their own tables when asked (--indicator-standins).
+// source: the returns, the cases (cases.FactSources). Until the registry
+// and hotline provide theirs, the stand-ins count their own tables when
+// asked (--indicator-standins); a real source replaces the stand-in of the
+// same name.
 func openIndicators(ctx context.Context, d *Services, standins bool) (*indicators.Service, error) {
 	sources := []facts.Source{indicators.ReturnsSource{}}
+	sources = append(sources, cases.FactSources()...)
 	if standins {
 		if err := standin.Install(ctx, d.DB); err != nil {
 			return nil, err
 		}
-		sources = append(sources, standin.Sources()...)
+		// An area's real source replaces the stand-in of the same name.
+		for _, st := range standin.Sources() {
+			if !slices.ContainsFunc(sources, func(s facts.Source) bool { return s.Name() == st.Name() }) {
+				sources = append(sources, st)
+			}
+		}
 	}
 	e, err := indicators.New(ctx, d.DB, geo.Default(), sources, indicators.Config{}, d.Now, d.Log)
 	if err != nil {

@@ -1,14 +1,17 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"treem/internal/auth"
+	"treem/internal/indicators"
 	"treem/internal/testenv"
 )
 
@@ -437,6 +440,39 @@ func TestACaseOpenedFromAHotlineContact(t *testing.T) {
 		}
 		if res := ba.Post(t, "/api/v1/cases", strings.Replace(fmt.Sprintf(newCaseBody, "high"), `"source":"hotline"`, `"source":"hotline","contact_id":999999`, 1)); res.Code != http.StatusBadRequest {
 			t.Fatalf("unknown contact: %s", res)
+		}
+	})
+}
+
+func TestCaseIndicatorsMatchPlainSQL(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, h *testenv.Env) {
+		ba := h.User(t, auth.CommuneOfficer, "00004")
+		ngocha := h.User(t, auth.CommuneOfficer, "00008")
+		id := caseID(openCase(t, ba, fmt.Sprintf(newCaseBody, "high")))
+		openCase(t, ngocha, strings.Replace(fmt.Sprintf(newCaseBody, "low"), "00004", "00008", 1))
+		move(t, ba, id, "emergency", http.StatusOK, "")
+		if res := ba.Post(t, "/api/v1/cases/"+id+"/emergency-measures", fmt.Sprintf(`{"version":%d,"measure":"shelter","reason":"an toàn"}`, version(t, ba, id))); res.Code != http.StatusCreated {
+			t.Fatalf("measure: %s", res)
+		}
+		ps, err := indicators.ParsePeriods("2026")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		if err := h.App.Indicators.Build(ctx); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := h.App.Indicators.Verify(ctx, ps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.OK() || rep.Compared == 0 {
+			t.Fatalf("case indicators against plain SQL: %+v", rep)
+		}
+		for _, m := range []string{"m_cases", "m_abused", "m_emergency", "m_emergency_12h", "m_first_action_cases"} {
+			if !slices.Contains(rep.Measures, m) {
+				t.Errorf("measure %s not compared: %v", m, rep.Measures)
+			}
 		}
 	})
 }
