@@ -476,3 +476,26 @@ func TestCaseIndicatorsMatchPlainSQL(t *testing.T) {
 		}
 	})
 }
+
+func TestReportsIncidentsAndChildrenJoinACase(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, h *testenv.Env) {
+		ba := h.User(t, auth.CommuneOfficer, "00004")
+		id := caseID(openCase(t, ba, fmt.Sprintf(newCaseBody, "low")))
+		res := ba.Post(t, "/api/v1/cases/"+id+"/reports", `{"version":1,"source":"school","content":"Cô giáo báo thêm","reporter":{"name":"Cô Lan"}}`)
+		if res.Code != http.StatusOK || len(res.Data(t)["reports"].([]any)) != 2 {
+			t.Fatalf("report: %s", res)
+		}
+		res = ba.Post(t, "/api/v1/cases/"+id+"/incidents", `{"version":2,"form":"bao_luc","setting":"classroom"}`)
+		if _, _, f := res.Error(t); res.Code != http.StatusBadRequest || !strings.Contains(f["setting"], "community") {
+			t.Fatalf("bad setting: %s", res)
+		}
+		res = ba.Post(t, "/api/v1/cases/"+id+"/incidents", `{"version":2,"form":"xam_hai_tinh_duc","setting":"online","date":"2026-11-20","place":"Zalo"}`)
+		if res.Code != http.StatusOK || res.Data(t)["confidential"] != true {
+			t.Fatalf("a sexual-abuse incident makes the case confidential: %s", res)
+		}
+		res = ba.Post(t, "/api/v1/cases/"+id+"/children", `{"version":3,"child":{"name":"Lò Văn Em","dob":"2018","sex":"Nam"}}`)
+		if res.Code != http.StatusOK || len(res.Data(t)["children"].([]any)) != 2 {
+			t.Fatalf("child: %s", res)
+		}
+	})
+}
