@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"treem/internal/auth"
+	"treem/internal/cases"
 	"treem/internal/indicators"
+	"treem/internal/store"
 	"treem/internal/testenv"
 )
 
@@ -496,6 +498,91 @@ func TestReportsIncidentsAndChildrenJoinACase(t *testing.T) {
 		res = ba.Post(t, "/api/v1/cases/"+id+"/children", `{"version":3,"child":{"name":"Lò Văn Em","dob":"2018","sex":"Nam"}}`)
 		if res.Code != http.StatusOK || len(res.Data(t)["children"].([]any)) != 2 {
 			t.Fatalf("child: %s", res)
+		}
+	})
+}
+
+// forceStep puts a case in a step directly (test set-up), with what the
+// step's guards need: a measure in emergency, a draft plan in planning, a
+// submitted one in plan_approval.
+func forceStep(t *testing.T, h *testenv.Env, id, step string) {
+	t.Helper()
+	ctx := context.Background()
+	err := h.App.DB.Write(ctx, func(tx *store.Tx) error {
+		now := h.Clock.Now().UnixMilli()
+		stmts := []string{
+			`UPDATE cases SET step = '` + step + `' WHERE id = ` + id,
+			`INSERT INTO case_steps (case_id, step, entered_at) VALUES (` + id + `, '` + step + `', ` + fmt.Sprint(now) + `)`,
+		}
+		switch step {
+		case "emergency":
+			stmts = append(stmts, `INSERT INTO case_emergencies (case_id, measure, decided_at, created_at) VALUES (`+id+`, 'shelter', `+fmt.Sprint(now)+`, `+fmt.Sprint(now)+`)`)
+		case "planning":
+			stmts = append(stmts, `INSERT INTO case_plans (case_id, seq, state, created_at) VALUES (`+id+`, 1, 'draft', `+fmt.Sprint(now)+`)`)
+		case "plan_approval":
+			stmts = append(stmts, `INSERT INTO case_plans (case_id, seq, state, created_at) VALUES (`+id+`, 1, 'submitted', `+fmt.Sprint(now)+`)`)
+		}
+		for _, q := range stmts {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Every pair of steps: the table's transitions succeed for an officer and
+// are refused to a reading role (403); every other pair answers 409 with
+// the allowed steps.
+func TestEveryTransitionOfTheStateMachine(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, h *testenv.Env) {
+		ba := h.User(t, auth.CommuneOfficer, "00004")
+		analyst := h.User(t, auth.Analyst, "")
+		allowed := map[string][]string{}
+		for _, tr := range cases.Transitions() {
+			allowed[tr.From] = append(allowed[tr.From], tr.To)
+		}
+		var fresh string
+		for _, from := range cases.Steps {
+			if from == "transferred" {
+				continue // tested with the receiving commune
+			}
+			for _, to := range cases.Steps {
+				if fresh == "" {
+					fresh = caseID(openCase(t, ba, fmt.Sprintf(newCaseBody, "low")))
+				}
+				id := fresh
+				forceStep(t, h, id, from)
+				extra := ""
+				switch to {
+				case "closed":
+					extra = `,"close_reason":"safe"`
+				case "transferred":
+					extra = `,"commune":"00008"`
+				}
+				ok := slices.Contains(allowed[from], to)
+				if ok {
+					if res := analyst.Post(t, "/api/v1/cases/"+id+"/transitions", fmt.Sprintf(`{"to":%q,"reason":"x","version":%d}`, to, version(t, ba, id))); res.Code != http.StatusForbidden {
+						t.Errorf("analyst %s → %s: %d", from, to, res.Code)
+					}
+					move(t, ba, id, to, http.StatusOK, extra)
+					fresh = "" // used up
+					continue
+				}
+				res := move(t, ba, id, to, http.StatusConflict, extra)
+				var body struct {
+					Error struct {
+						Allowed []string `json:"allowed"`
+					} `json:"error"`
+				}
+				res.JSON(t, &body)
+				if !slices.Equal(body.Error.Allowed, allowed[from]) {
+					t.Errorf("%s → %s refused with allowed %v, want %v", from, to, body.Error.Allowed, allowed[from])
+				}
+			}
 		}
 	})
 }
