@@ -830,3 +830,13 @@ func (s *Service) AddChild(ctx context.Context, p *auth.Principal, id int64, in 
 	}
 	return s.visible(ctx, s.DB.Read(), p, id)
 }
+
+// Officers lists the accounts that may work on a case of the commune:
+// the commune's officers (for the assignment form).
+func (s *Service) Officers(ctx context.Context, commune string) ([]auth.User, error) {
+	if s.Auth == nil {
+		return nil, nil
+	}
+	us, _, err := s.Auth.Users(ctx, nil, auth.UserFilter{Role: string(auth.CommuneOfficer), Unit: commune, Limit: 100})
+	return us, err
+}
