@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
 	"treem/internal/auth"
+	"treem/internal/cases"
 	"treem/internal/children"
 	"treem/internal/config"
 	"treem/internal/demo"
@@ -27,6 +29,7 @@ type Instance struct {
 	Children *children.Service
 	Hotline  *hotline.Service
 	Privacy  *privacy.Service
+	Cases    *cases.Service
 	Web      *web.Server
 	stop     context.CancelFunc
 }
@@ -98,6 +101,14 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (
 			return nil, fmt.Errorf("seed hotline demo data: %w", err)
 		}
 	}
+	cs := cases.New(cases.Deps{DB: d.DB, Keys: d.Keys, Audit: d.Audit, Auth: d.Auth, Children: kids, Hotline: hl,
+		Log: log, Now: env.Now})
+	if cfg.Demo {
+		if err := demo.SeedCases(cliContext(ctx, env.Getenv), d.DB, d.Auth, cs); err != nil {
+			d.close()
+			return nil, fmt.Errorf("seed demo cases: %w", err)
+		}
+	}
 	pd := privacy.New(privacy.Deps{DB: d.DB, Keys: d.Keys, Audit: d.Audit, Jobs: d.Jobs, Children: kids, Hotline: hl,
 		Log: log, Now: env.Now, RetentionYears: cfg.RetentionYears})
 	if err := pd.Schedule(ctx); err != nil {
@@ -105,14 +116,14 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (
 		return nil, fmt.Errorf("schedule the retention job: %w", err)
 	}
 	srv, err := web.New(web.Deps{Log: log, DB: d.DB, Keys: d.Keys, Audit: d.Audit, Auth: d.Auth, I18n: d.I18n,
-		Children: kids, Hotline: hl, Privacy: pd, Indicators: ind, Now: env.Now, TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure, Demo: cfg.Demo})
+		Children: kids, Hotline: hl, Cases: cs, Privacy: pd, Indicators: ind, Now: env.Now, TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure, Demo: cfg.Demo})
 	if err != nil {
 		d.close()
 		return nil, err
 	}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	go kids.Run(bg, indexSyncEvery)
-	return &Instance{Services: d, Children: kids, Hotline: hl, Privacy: pd, Web: srv, stop: stop}, nil
+	return &Instance{Services: d, Children: kids, Hotline: hl, Cases: cs, Privacy: pd, Web: srv, stop: stop}, nil
 }
 
 func hotlineConfig(cfg *config.Config) hotline.Config {
@@ -150,18 +161,23 @@ func (i *Instance) Close() {
 }
 
 // openIndicators builds the indicator engine with every area's fact
-// source: the registry's and the hotline's (real), the communes' returns,
-// and — only when asked (--indicator-standins) — the stand-in tables of
-// package indicators/standin for the areas that have no source yet (cases
-// and the children in them), so that those indicators can be tried on
-// generated data. Without it they have no source and count nothing.
+// source: the registry's, the hotline's and the cases' (real: children,
+// hotline, cases.FactSources), the communes' returns, and — only when
+// asked (--indicator-standins) — the stand-in tables of package
+// indicators/standin for any area that has no source yet (a real source
+// replaces the stand-in of the same name).
 func openIndicators(ctx context.Context, d *Services, standins bool) (*indicators.Service, error) {
 	sources := []facts.Source{indicators.ReturnsSource{}, children.FactSource{}, hotline.FactSource{}}
+	sources = append(sources, cases.FactSources()...)
 	if standins {
 		if err := standin.Install(ctx, d.DB); err != nil {
 			return nil, err
 		}
-		sources = append(sources, standin.Pending()...)
+		for _, st := range standin.Pending() {
+			if !slices.ContainsFunc(sources, func(s facts.Source) bool { return s.Name() == st.Name() }) {
+				sources = append(sources, st)
+			}
+		}
 	}
 	e, err := indicators.New(ctx, d.DB, geo.Default(), sources, indicators.Config{}, d.Now, d.Log)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -118,12 +119,7 @@ func TestEveryRoleOpensEveryPageInABrowser(t *testing.T) {
 				if err != nil {
 					t.Fatalf("sign in as %s: %v", acc.Username, err)
 				}
-				hrefs := web.NavHrefs(acc.Role)
-				if acc.Role == auth.Admin {
-					// Pages reached from a record, not the navigation.
-					hrefs = append(hrefs, "/children/1", "/children/1/privacy", "/children/1/personal-data")
-				}
-				for _, href := range hrefs {
+				for _, href := range append(web.NavHrefs(acc.Role), extraPages(acc)...) {
 					// A page that never finishes fails this test, not the whole run.
 					pctx, cancelPage := context.WithTimeout(ctx, 20*time.Second)
 					err := chromedp.Do(pctx, chromedp.Navigate(h.URL+href), chromedp.WaitReady(chromedp.CSS("#main")))
@@ -160,4 +156,31 @@ func TestEveryRoleOpensEveryPageInABrowser(t *testing.T) {
 			})
 		}
 	}
+}
+
+// extraPages are pages beyond the navigation a demo account opens: the
+// demo cases of its unit (cases 1–4 are in 00004, 5–7 in 00008; case 3 is
+// confidential), the new-case form, the break-glass log, the calendar.
+func extraPages(acc demo.Account) []string {
+	has := func(p auth.Perm) bool { return slices.Contains(auth.Grants(acc.Role), p) }
+	var out []string
+	if has(auth.PermCaseRead) {
+		if acc.Unit == "00008" {
+			out = append(out, "/cases/5", "/cases/6")
+		} else {
+			out = append(out, "/cases/1", "/cases/3", "/cases/4")
+		}
+		out = append(out, "/cases/access-log")
+	}
+	if has(auth.PermCaseWrite) {
+		out = append(out, "/cases/new")
+	}
+	if has(auth.PermSettings) {
+		out = append(out, "/holidays")
+	}
+	if acc.Role == auth.Admin {
+		// A child's personal-data pages, reached from its record.
+		out = append(out, "/children/1", "/children/1/privacy", "/children/1/personal-data")
+	}
+	return out
 }

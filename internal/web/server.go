@@ -25,6 +25,7 @@ import (
 
 	"treem/internal/audit"
 	"treem/internal/auth"
+	"treem/internal/cases"
 	"treem/internal/children"
 	"treem/internal/errs"
 	"treem/internal/geo"
@@ -51,6 +52,7 @@ type Deps struct {
 	Indicators *indicators.Service
 	Hotline    *hotline.Service
 	Privacy    *privacy.Service
+	Cases      *cases.Service
 
 	TrustProxy    bool
 	SecureCookies string // auto, always, never
