@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"treem/internal/attachments"
 	"treem/internal/audit"
 	"treem/internal/auth"
 	"treem/internal/children"
@@ -24,6 +25,7 @@ import (
 	"treem/internal/i18n"
 	"treem/internal/indicators"
 	"treem/internal/jobs"
+	"treem/internal/referrals"
 	"treem/internal/seal"
 	"treem/internal/store"
 )
@@ -240,5 +242,6 @@ func cliError(d *Services, err error) error {
 // sealedColumns lists every encrypted column of every area, for key
 // rotation. An area with encrypted columns adds its list here.
 func sealedColumns() []seal.Column {
-	return slices.Concat(auth.SealedColumns, children.SealedColumns, hotline.SealedColumns)
+	return slices.Concat(auth.SealedColumns, children.SealedColumns, hotline.SealedColumns, referrals.SealedColumns,
+		attachments.SealedColumns)
 }

@@ -7,15 +7,19 @@ import (
 	"strings"
 	"time"
 
+	"treem/internal/attachments"
 	"treem/internal/auth"
 	"treem/internal/children"
 	"treem/internal/config"
 	"treem/internal/demo"
+	"treem/internal/errs"
 	"treem/internal/geo"
 	"treem/internal/hotline"
 	"treem/internal/indicators"
 	"treem/internal/indicators/facts"
 	"treem/internal/indicators/standin"
+	"treem/internal/referrals"
+	"treem/internal/store"
 	"treem/internal/web"
 )
 
@@ -96,7 +100,8 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (
 			return nil, fmt.Errorf("seed hotline demo data: %w", err)
 		}
 	}
-	srv, err := web.New(web.Deps{Log: log, DB: d.DB, Keys: d.Keys, Audit: d.Audit, Auth: d.Auth, I18n: d.I18n,
+	refs, atts := caseServices(cfg, d, kids)
+	srv, err := web.New(web.Deps{Referrals: refs, Attachments: atts, Log: log, DB: d.DB, Keys: d.Keys, Audit: d.Audit, Auth: d.Auth, I18n: d.I18n,
 		Children: kids, Hotline: hl, Indicators: ind, Now: env.Now, TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure, Demo: cfg.Demo})
 	if err != nil {
 		d.close()
@@ -157,4 +162,25 @@ func openIndicators(ctx context.Context, d *Services, standins bool) (*indicator
 		return nil, fmt.Errorf("indicators: %w", err)
 	}
 	return indicators.NewService(e, d.Audit), nil
+}
+
+// caseServices builds the areas that hang off a case: referrals to
+// providers and attachments. They reach the case through the cases
+// package's Authorize and AppendEvent.
+func caseServices(cfg *config.Config, d *Services, kids *children.Service) (*referrals.Service, *attachments.Service) {
+	authorize := func(ctx context.Context, p *auth.Principal, id int64, perm auth.Perm) (referrals.Case, error) {
+		return referrals.Case{}, errs.NotFound("case") // until the cases area is wired
+	}
+	appendEvent := func(ctx context.Context, tx *store.Tx, caseID int64, e referrals.Event) error { return nil }
+	refs := referrals.New(referrals.Deps{DB: d.DB, Keys: d.Keys, Audit: d.Audit, Children: kids, Log: d.Log, Now: d.Now,
+		Case: authorize, AppendEvent: appendEvent})
+	atts := attachments.New(attachments.Deps{DB: d.DB, Keys: d.Keys, Audit: d.Audit, Now: d.Now, Max: cfg.AttachmentMax,
+		Authorize: func(ctx context.Context, p *auth.Principal, id int64, perm auth.Perm) error {
+			_, err := authorize(ctx, p, id, perm)
+			return err
+		},
+		AppendEvent: func(ctx context.Context, tx *store.Tx, caseID int64, e attachments.Event) error {
+			return appendEvent(ctx, tx, caseID, referrals.Event(e))
+		}})
+	return refs, atts
 }

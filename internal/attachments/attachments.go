@@ -193,8 +193,9 @@ func (s *Service) Add(ctx context.Context, p *auth.Principal, caseID int64, name
 }
 
 func (s *Service) tooLarge() error {
-	return errs.TooLarge(s.Max).With("mib", strconv.FormatFloat(float64(s.Max)/(1<<20), 'f', -1, 64)).
-		WithExtra("limit", s.Max)
+	e := errs.TooLarge(s.Max).With("mib", strconv.FormatFloat(float64(s.Max)/(1<<20), 'f', -1, 64)).WithExtra("limit", s.Max)
+	e.Key = "attachments.too_large"
+	return e
 }
 
 // MaxBytes is the configured limit.

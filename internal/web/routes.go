@@ -157,6 +157,24 @@ func (s *Server) buildRoutes() http.Handler {
 	h("GET /hotline/wallboard", need(auth.PermHotlineSuper), s.wallboardPage())
 	h("GET /hotline/wallboard/panel", need(auth.PermHotlineSuper), s.wallboardPanel())
 
+	// Service providers and referrals (issue 5, part 4). The directory is
+	// open to those who refer (cases.write) and managed with
+	// providers.manage; a provider's staff work on what was referred to
+	// them (referrals.work).
+	directory := needAny(auth.PermProviders, auth.PermCaseWrite)
+	h("GET /providers", directory, s.providersPage())
+	h("GET /providers/new", need(auth.PermProviders), s.newProviderPage())
+	h("POST /providers", need(auth.PermProviders), s.createProviderForm())
+	h("GET /providers/{id}", directory, s.providerPage())
+	h("POST /providers/{id}", need(auth.PermProviders), s.updateProviderForm())
+	h("POST /providers/{id}/users", need(auth.PermProviders), s.linkProviderUserForm())
+	h("GET /api/v1/providers", directory, s.apiListProviders())
+	h("POST /api/v1/providers", need(auth.PermProviders), s.apiCreateProvider())
+	h("GET /api/v1/providers/{id}", directory, s.apiGetProvider())
+	h("PATCH /api/v1/providers/{id}", need(auth.PermProviders), s.apiUpdateProvider())
+	h("POST /api/v1/providers/{id}/users", need(auth.PermProviders), s.apiLinkProviderUser())
+	h("DELETE /api/v1/providers/{id}/users/{userID}", need(auth.PermProviders), s.apiUnlinkProviderUser())
+
 	h("/api/", public, s.apiNotFound())
 
 	return s.observe(s.secure(http.NewCrossOriginProtection().Handler(s.identify(s.forms(mux)))))
