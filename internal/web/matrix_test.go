@@ -160,6 +160,20 @@ var matrix = map[string]routeCase{
 	"GET /hotline/supervisor":                     {},
 	"GET /hotline/wallboard":                      {},
 	"GET /hotline/wallboard/panel":                {},
+
+	// Service providers (issue 5, part 4): the directory is a province's.
+	"GET /providers":                               {},
+	"GET /providers/new":                           {},
+	"POST /providers":                              {body: "name=", form: true},
+	"GET /providers/{id}":                          {params: []string{"id"}, kind: "provider", scoped: true},
+	"POST /providers/{id}":                         {params: []string{"id"}, kind: "provider", body: "name=&version=0", form: true, scoped: true},
+	"POST /providers/{id}/users":                   {params: []string{"id"}, kind: "provider", body: "username=", form: true, scoped: true},
+	"GET /api/v1/providers":                        {},
+	"POST /api/v1/providers":                       {body: `{}`},
+	"GET /api/v1/providers/{id}":                   {params: []string{"id"}, kind: "provider", scoped: true},
+	"PATCH /api/v1/providers/{id}":                 {params: []string{"id"}, kind: "provider", body: `{}`, scoped: true},
+	"POST /api/v1/providers/{id}/users":            {params: []string{"id"}, kind: "provider", body: `{}`, scoped: true},
+	"DELETE /api/v1/providers/{id}/users/{userID}": {params: []string{"id", "userID"}, kind: "provider", scoped: true},
 }
 
 func newFixtures(t *testing.T, h *testenv.Env) *fixtures {
@@ -205,6 +219,15 @@ func newFixtures(t *testing.T, h *testenv.Env) *fixtures {
 	}
 	fx.in["contact"] = map[string]string{"id": contact("00004"), "aid": "1"}
 	fx.out["contact"] = map[string]string{"id": contact("25747"), "aid": "1"}
+	provider := func(unit string) string {
+		res := admin.Post(t, "/api/v1/providers", `{"name":"Cơ sở Ma Trận","kind":"health","unit":"`+unit+`"}`)
+		if res.Code != http.StatusCreated {
+			t.Fatalf("fixture provider: %s", res)
+		}
+		return fmt.Sprint(res.Data(t)["id"])
+	}
+	fx.in["provider"] = map[string]string{"id": provider("01"), "userID": itoa(inside.UserID)}
+	fx.out["provider"] = map[string]string{"id": provider("79"), "userID": itoa(outside.UserID)}
 	fx.in["ref"] = map[string]string{"kind": "reason", "code": "no-such-code"}
 	fx.out["ref"] = fx.in["ref"]
 	return fx
