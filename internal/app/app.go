@@ -18,6 +18,7 @@ import (
 	"treem/internal/attachments"
 	"treem/internal/audit"
 	"treem/internal/auth"
+	"treem/internal/cases"
 	"treem/internal/children"
 	"treem/internal/config"
 	"treem/internal/errs"
@@ -242,6 +243,6 @@ func cliError(d *Services, err error) error {
 // sealedColumns lists every encrypted column of every area, for key
 // rotation. An area with encrypted columns adds its list here.
 func sealedColumns() []seal.Column {
-	return slices.Concat(auth.SealedColumns, children.SealedColumns, hotline.SealedColumns, referrals.SealedColumns,
-		attachments.SealedColumns)
+	return slices.Concat(auth.SealedColumns, children.SealedColumns, hotline.SealedColumns, cases.SealedColumns,
+		referrals.SealedColumns, attachments.SealedColumns)
 }

@@ -9,10 +9,10 @@ import (
 
 	"treem/internal/attachments"
 	"treem/internal/auth"
+	"treem/internal/cases"
 	"treem/internal/children"
 	"treem/internal/config"
 	"treem/internal/demo"
-	"treem/internal/errs"
 	"treem/internal/geo"
 	"treem/internal/hotline"
 	"treem/internal/indicators"
@@ -29,6 +29,7 @@ type Instance struct {
 	*Services
 	Children *children.Service
 	Hotline  *hotline.Service
+	Cases    *cases.Service
 	Web      *web.Server
 	stop     context.CancelFunc
 }
@@ -100,16 +101,19 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (
 			return nil, fmt.Errorf("seed hotline demo data: %w", err)
 		}
 	}
-	refs, atts := caseServices(cfg, d, kids)
-	srv, err := web.New(web.Deps{Referrals: refs, Attachments: atts, Log: log, DB: d.DB, Keys: d.Keys, Audit: d.Audit, Auth: d.Auth, I18n: d.I18n,
-		Children: kids, Hotline: hl, Indicators: ind, Now: env.Now, TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure, Demo: cfg.Demo})
+	cs := cases.New(cases.Deps{DB: d.DB, Keys: d.Keys, Audit: d.Audit, Auth: d.Auth, Children: kids, Hotline: hl,
+		Log: log, Now: env.Now})
+	refs, atts := caseServices(cfg, d, kids, cs)
+	srv, err := web.New(web.Deps{Log: log, DB: d.DB, Keys: d.Keys, Audit: d.Audit, Auth: d.Auth, I18n: d.I18n,
+		Children: kids, Hotline: hl, Cases: cs, Referrals: refs, Attachments: atts, Indicators: ind, Now: env.Now,
+		TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure, Demo: cfg.Demo})
 	if err != nil {
 		d.close()
 		return nil, err
 	}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	go kids.Run(bg, indexSyncEvery)
-	return &Instance{Services: d, Children: kids, Hotline: hl, Web: srv, stop: stop}, nil
+	return &Instance{Services: d, Children: kids, Hotline: hl, Cases: cs, Web: srv, stop: stop}, nil
 }
 
 func hotlineConfig(cfg *config.Config) hotline.Config {
@@ -167,20 +171,27 @@ func openIndicators(ctx context.Context, d *Services, standins bool) (*indicator
 // caseServices builds the areas that hang off a case: referrals to
 // providers and attachments. They reach the case through the cases
 // package's Authorize and AppendEvent.
-func caseServices(cfg *config.Config, d *Services, kids *children.Service) (*referrals.Service, *attachments.Service) {
+func caseServices(cfg *config.Config, d *Services, kids *children.Service, cs *cases.Service) (*referrals.Service, *attachments.Service) {
 	authorize := func(ctx context.Context, p *auth.Principal, id int64, perm auth.Perm) (referrals.Case, error) {
-		return referrals.Case{}, errs.NotFound("case") // until the cases area is wired
+		c, err := cs.Authorize(ctx, p, id, perm)
+		if err != nil {
+			return referrals.Case{}, err
+		}
+		return referrals.Case{ID: c.ID, Number: c.Number, Commune: c.Commune, Province: c.Province, Children: c.Children,
+			Masked: c.Masked}, nil
 	}
-	appendEvent := func(ctx context.Context, tx *store.Tx, caseID int64, e referrals.Event) error { return nil }
+	appendEvent := func(ctx context.Context, tx *store.Tx, caseID int64, e referrals.Event) error {
+		return cases.AppendEvent(ctx, tx, caseID, cases.Event(e))
+	}
 	refs := referrals.New(referrals.Deps{DB: d.DB, Keys: d.Keys, Audit: d.Audit, Children: kids, Log: d.Log, Now: d.Now,
 		Case: authorize, AppendEvent: appendEvent})
 	atts := attachments.New(attachments.Deps{DB: d.DB, Keys: d.Keys, Audit: d.Audit, Now: d.Now, Max: cfg.AttachmentMax,
 		Authorize: func(ctx context.Context, p *auth.Principal, id int64, perm auth.Perm) error {
-			_, err := authorize(ctx, p, id, perm)
+			_, err := cs.Authorize(ctx, p, id, perm)
 			return err
 		},
 		AppendEvent: func(ctx context.Context, tx *store.Tx, caseID int64, e attachments.Event) error {
-			return appendEvent(ctx, tx, caseID, referrals.Event(e))
+			return cases.AppendEvent(ctx, tx, caseID, cases.Event(e))
 		}})
 	return refs, atts
 }

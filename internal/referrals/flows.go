@@ -159,7 +159,7 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, caseID int64, i
 		return Referral{}, err
 	}
 	r.CaseNumber = c.Number
-	return s.present(ctx, p, r, false)
+	return s.present(ctx, r, asCaseWorker, c.Masked)
 }
 
 const referralCols = `r.id, r.case_id, r.child_id, r.provider_id, p.name, r.service, r.state, r.note, r.response, r.delivered_on,
@@ -224,7 +224,7 @@ func (s *Service) accessOf(ctx context.Context, p *auth.Principal, r Referral) (
 		}
 		return noAccess, Case{}, nil
 	}
-	if !p.Can(auth.PermCaseRead) || !p.Sees(r.commune) {
+	if !p.Can(auth.PermCaseRead) {
 		return noAccess, Case{}, nil
 	}
 	perm, a := auth.PermCaseRead, asCaseReader
@@ -258,20 +258,20 @@ func allowed(a access, r Referral) []string {
 	return out
 }
 
-// present fills what the caller may see: the child's identity, and for
-// the provider nothing of the case.
-func (s *Service) present(ctx context.Context, p *auth.Principal, r Referral, provider bool) (Referral, error) {
-	kid, err := s.Children.Get(ctx, nil, r.Child.ID) // audited as a read by the caller
-	if err != nil && !errs.Is(err, 404) {
-		return Referral{}, err
+// present fills what the caller with access a may see: the child's
+// identity (unless the case hides names from the caller), and for the
+// provider nothing of the case.
+func (s *Service) present(ctx context.Context, r Referral, a access, masked bool) (Referral, error) {
+	r.Child = ChildIdentity{ID: r.Child.ID}
+	if !masked {
+		kid, err := s.Children.Get(ctx, nil, r.Child.ID) // audited as a read by the caller
+		if err != nil && !errs.Is(err, 404) {
+			return Referral{}, err
+		}
+		r.Child = ChildIdentity{ID: r.Child.ID, Name: kid.Name, DOB: kid.DOB, Sex: kid.Sex}
 	}
-	r.Child = ChildIdentity{ID: r.Child.ID, Name: kid.Name, DOB: kid.DOB, Sex: kid.Sex}
-	a := asCaseWorker
-	if provider {
-		a = asProvider
+	if a == asProvider {
 		r.CaseID, r.CaseNumber = 0, ""
-	} else if p != nil && !p.Can(auth.PermCaseWrite) {
-		a = asCaseReader
 	}
 	r.Allowed = allowed(a, r)
 	if cs, err := s.contacts(ctx, []int64{r.ProviderID}); err == nil {
@@ -285,8 +285,9 @@ func (s *Service) present(ctx context.Context, p *auth.Principal, r Referral, pr
 func (s *Service) Get(ctx context.Context, p *auth.Principal, id int64) (Referral, error) {
 	r, err := s.read(ctx, id)
 	a := noAccess
+	var c Case
 	if err == nil {
-		a, _, err = s.accessOf(ctx, p, r)
+		a, c, err = s.accessOf(ctx, p, r)
 	}
 	if errors.Is(err, store.ErrNotFound) || (err == nil && a == noAccess) {
 		s.Audit.Record(ctx, audit.Event{Action: "referral.read", RecordType: "referral", RecordID: idStr(id), Outcome: audit.NotFound})
@@ -298,7 +299,8 @@ func (s *Service) Get(ctx context.Context, p *auth.Principal, id int64) (Referra
 	if err := s.Audit.Record(ctx, audit.Event{Action: "referral.read", RecordType: "referral", RecordID: idStr(id)}); err != nil {
 		return Referral{}, err
 	}
-	return s.present(ctx, p, r, a == asProvider)
+	r.CaseNumber = c.Number
+	return s.present(ctx, r, a, c.Masked)
 }
 
 // ForCase lists a case's referrals, newest first.
@@ -370,7 +372,7 @@ func (s *Service) Inbox(ctx context.Context, p *auth.Principal, state string) ([
 		return nil, Provider{}, err
 	}
 	for i := range list {
-		if list[i], err = s.present(ctx, p, list[i], true); err != nil {
+		if list[i], err = s.present(ctx, list[i], asProvider, false); err != nil {
 			return nil, Provider{}, err
 		}
 	}
@@ -389,8 +391,9 @@ func (s *Service) Inbox(ctx context.Context, p *auth.Principal, state string) ([
 func (s *Service) Move(ctx context.Context, p *auth.Principal, id int64, in Transition) (Referral, error) {
 	r, err := s.read(ctx, id)
 	a := noAccess
+	var c Case
 	if err == nil {
-		a, _, err = s.accessOf(ctx, p, r)
+		a, c, err = s.accessOf(ctx, p, r)
 	}
 	if errors.Is(err, store.ErrNotFound) || (err == nil && a == noAccess) {
 		s.Audit.Record(ctx, audit.Event{Action: "referral.update", RecordType: "referral", RecordID: idStr(id), Outcome: audit.NotFound})
@@ -493,7 +496,8 @@ func (s *Service) Move(ctx context.Context, p *auth.Principal, id int64, in Tran
 	if err != nil {
 		return Referral{}, err
 	}
-	return s.present(ctx, p, r, a == asProvider)
+	r.CaseNumber = c.Number
+	return s.present(ctx, r, a, c.Masked)
 }
 
 func truncate(s string, n int) string {

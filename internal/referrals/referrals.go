@@ -67,6 +67,7 @@ type Case struct {
 	Commune  string
 	Province string
 	Children []int64
+	Masked   bool // the caller may not see the children's names (a confidential case)
 }
 
 // Event is a timeline entry of a case (cases.Event).

@@ -26,6 +26,7 @@ import (
 	"treem/internal/attachments"
 	"treem/internal/audit"
 	"treem/internal/auth"
+	"treem/internal/cases"
 	"treem/internal/children"
 	"treem/internal/errs"
 	"treem/internal/geo"
@@ -51,6 +52,7 @@ type Deps struct {
 	Children    *children.Service
 	Indicators  *indicators.Service
 	Hotline     *hotline.Service
+	Cases       *cases.Service
 	Referrals   *referrals.Service
 	Attachments *attachments.Service
 
