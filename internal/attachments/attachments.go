@@ -147,12 +147,12 @@ func (s *Service) Add(ctx context.Context, p *auth.Principal, caseID int64, name
 	data, err := io.ReadAll(io.LimitReader(body, s.Max+1))
 	if err != nil {
 		if strings.Contains(err.Error(), "too large") { // a body limit of the server (http.MaxBytesReader)
-			return Attachment{}, s.tooLarge()
+			return Attachment{}, s.TooLarge()
 		}
 		return Attachment{}, errs.Invalid("attachments.read").Wrap(err)
 	}
 	if int64(len(data)) > s.Max {
-		return Attachment{}, s.tooLarge()
+		return Attachment{}, s.TooLarge()
 	}
 	if len(data) == 0 {
 		return Attachment{}, errs.Validation().Field("file", "attachments.empty")
@@ -192,13 +192,14 @@ func (s *Service) Add(ctx context.Context, p *auth.Principal, caseID int64, name
 	return a, nil
 }
 
-func (s *Service) tooLarge() error {
+// TooLarge is the 413 for a file over the limit, saying the limit in MiB.
+func (s *Service) TooLarge() error {
 	e := errs.TooLarge(s.Max).With("mib", strconv.FormatFloat(float64(s.Max)/(1<<20), 'f', -1, 64)).WithExtra("limit", s.Max)
 	e.Key = "attachments.too_large"
 	return e
 }
 
-// MaxBytes is the configured limit.
+// MaxBytes is the configured limit (TooLarge is its 413).
 func (s *Service) MaxBytes() int64 { return s.Max }
 
 func actor(ctx context.Context, p *auth.Principal) (int64, string) {

@@ -175,6 +175,22 @@ func (s *Server) buildRoutes() http.Handler {
 	h("POST /api/v1/providers/{id}/users", need(auth.PermProviders), s.apiLinkProviderUser())
 	h("DELETE /api/v1/providers/{id}/users/{userID}", need(auth.PermProviders), s.apiUnlinkProviderUser())
 
+	h("GET /api/v1/cases/{id}/referrals", need(auth.PermCaseRead), s.apiCaseReferrals())
+	h("POST /api/v1/cases/{id}/referrals", need(auth.PermCaseWrite), s.apiCreateReferral())
+	h("GET /api/v1/referrals", need(auth.PermReferralWork), s.apiInbox())
+	h("GET /api/v1/referrals/{id}", needAny(auth.PermReferralWork, auth.PermCaseRead), s.apiGetReferral())
+	h("POST /api/v1/referrals/{id}/transitions", needAny(auth.PermReferralWork, auth.PermCaseWrite), s.apiMoveReferral())
+	h("GET /referrals", need(auth.PermReferralWork), s.inboxPage())
+	h("GET /referrals/{id}", needAny(auth.PermReferralWork, auth.PermCaseRead), s.referralPage())
+	h("POST /referrals/{id}", needAny(auth.PermReferralWork, auth.PermCaseWrite), s.moveReferralForm())
+
+	// Documents of a case (issue 5, part 5): attachments, sealed and
+	// typed by content; the forms Mẫu số 01–07 as a page and as PDF.
+	h("GET /api/v1/cases/{id}/attachments", need(auth.PermCaseRead), s.apiCaseAttachments())
+	h("POST /api/v1/cases/{id}/attachments", need(auth.PermCaseWrite), s.apiAddAttachment())
+	h("GET /api/v1/attachments/{id}", need(auth.PermCaseRead), s.apiDownloadAttachment())
+	h("GET /cases/{id}/forms/{n}", need(auth.PermCaseRead), s.casePrintForm())
+
 	h("/api/", public, s.apiNotFound())
 
 	return s.observe(s.secure(http.NewCrossOriginProtection().Handler(s.identify(s.forms(mux)))))
