@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"treem/internal/auth"
+	"treem/internal/cases"
 	"treem/internal/testenv"
 	"treem/internal/web"
 )
@@ -162,17 +163,32 @@ var matrix = map[string]routeCase{
 	"GET /hotline/wallboard/panel":                {},
 
 	// Service providers (issue 5, part 4): the directory is a province's.
-	"GET /providers":                               {},
-	"GET /providers/new":                           {},
-	"POST /providers":                              {body: "name=", form: true},
-	"GET /providers/{id}":                          {params: []string{"id"}, kind: "provider", scoped: true},
-	"POST /providers/{id}":                         {params: []string{"id"}, kind: "provider", body: "name=&version=0", form: true, scoped: true},
-	"POST /providers/{id}/users":                   {params: []string{"id"}, kind: "provider", body: "username=", form: true, scoped: true},
-	"GET /api/v1/providers":                        {},
-	"POST /api/v1/providers":                       {body: `{}`},
-	"GET /api/v1/providers/{id}":                   {params: []string{"id"}, kind: "provider", scoped: true},
-	"PATCH /api/v1/providers/{id}":                 {params: []string{"id"}, kind: "provider", body: `{}`, scoped: true},
-	"POST /api/v1/providers/{id}/users":            {params: []string{"id"}, kind: "provider", body: `{}`, scoped: true},
+	"GET /providers":                    {},
+	"GET /providers/new":                {},
+	"POST /providers":                   {body: "name=", form: true},
+	"GET /providers/{id}":               {params: []string{"id"}, kind: "provider", scoped: true},
+	"POST /providers/{id}":              {params: []string{"id"}, kind: "provider", body: "name=&version=0", form: true, scoped: true},
+	"POST /providers/{id}/users":        {params: []string{"id"}, kind: "provider", body: "username=", form: true, scoped: true},
+	"GET /api/v1/providers":             {},
+	"POST /api/v1/providers":            {body: `{}`},
+	"GET /api/v1/providers/{id}":        {params: []string{"id"}, kind: "provider", scoped: true},
+	"PATCH /api/v1/providers/{id}":      {params: []string{"id"}, kind: "provider", body: `{}`, scoped: true},
+	"POST /api/v1/providers/{id}/users": {params: []string{"id"}, kind: "provider", body: `{}`, scoped: true},
+	// Referrals and documents of a case: a provider's staff reach a
+	// referral only when it was made to their provider (the matrix's
+	// provider account is linked to none: 404), never the case.
+	"GET /api/v1/cases/{id}/referrals":             {params: []string{"id"}, kind: "case", scoped: true},
+	"POST /api/v1/cases/{id}/referrals":            {params: []string{"id"}, kind: "case", body: `{}`, scoped: true},
+	"GET /api/v1/referrals":                        {},
+	"GET /api/v1/referrals/{id}":                   {params: []string{"id"}, kind: "referral", scoped: true},
+	"POST /api/v1/referrals/{id}/transitions":      {params: []string{"id"}, kind: "referral", body: `{"to":"nowhere"}`, scoped: true},
+	"GET /referrals":                               {},
+	"GET /referrals/{id}":                          {params: []string{"id"}, kind: "referral", scoped: true},
+	"POST /referrals/{id}":                         {params: []string{"id"}, kind: "referral", body: "to=nowhere", form: true, scoped: true},
+	"GET /api/v1/cases/{id}/attachments":           {params: []string{"id"}, kind: "case", scoped: true},
+	"POST /api/v1/cases/{id}/attachments":          {params: []string{"id"}, kind: "case", body: "not an image", scoped: true},
+	"GET /api/v1/attachments/{id}":                 {params: []string{"id"}, kind: "attachment", scoped: true},
+	"GET /cases/{id}/forms/{n}":                    {params: []string{"id", "n"}, kind: "case", scoped: true},
 	"DELETE /api/v1/providers/{id}/users/{userID}": {params: []string{"id", "userID"}, kind: "provider"}, // nobody is linked: 404 for every role
 }
 
@@ -228,6 +244,26 @@ func newFixtures(t *testing.T, h *testenv.Env) *fixtures {
 	}
 	fx.in["provider"] = map[string]string{"id": provider("01"), "userID": itoa(inside.UserID)}
 	fx.out["provider"] = map[string]string{"id": provider("79"), "userID": itoa(outside.UserID)}
+	// A case in each commune, referred to a provider of its province, with an attachment.
+	for _, side := range []struct {
+		officer  *testenv.Client
+		ids      map[string]map[string]string
+		provider string
+	}{{inside, fx.in, fx.in["provider"]["id"]}, {outside, fx.out, fx.out["provider"]["id"]}} {
+		caseID, _ := openCase(t, h, side.officer, cases.ChildRef{Name: "Lò Thị Ma Trận", DOB: "2016", Sex: "Nữ"})
+		cid := itoa(caseID)
+		res := side.officer.Post(t, "/api/v1/cases/"+cid+"/referrals", `{"provider_id":`+side.provider+`}`)
+		if res.Code != http.StatusCreated {
+			t.Fatalf("fixture referral: %s", res)
+		}
+		side.ids["referral"] = map[string]string{"id": idOf(t, res)}
+		res = side.officer.Do(t, http.MethodPost, "/api/v1/cases/"+cid+"/attachments?name=x.pdf", strings.NewReader("%PDF-1.4\n"), nil)
+		if res.Code != http.StatusCreated {
+			t.Fatalf("fixture attachment: %s", res)
+		}
+		side.ids["attachment"] = map[string]string{"id": idOf(t, res)}
+		side.ids["case"] = map[string]string{"id": cid, "n": "04"}
+	}
 	fx.in["ref"] = map[string]string{"kind": "reason", "code": "no-such-code"}
 	fx.out["ref"] = fx.in["ref"]
 	return fx

@@ -14,6 +14,7 @@ import (
 	"treem/internal/audit"
 	"treem/internal/auth"
 	"treem/internal/cases"
+	"treem/internal/errs"
 	"treem/internal/forms/pdftext"
 	"treem/internal/testenv"
 )
@@ -103,6 +104,12 @@ func TestAReferralGoesFromRequestToDoneAndTheHelpIsRecorded(t *testing.T) {
 			if res := who.Get(t, path); res.Code != http.StatusForbidden && res.Code != http.StatusNotFound {
 				t.Errorf("a provider's staff read %s: %d", path, res.Code)
 			}
+		}
+		// The case service itself answers 404 to a provider, even the one
+		// the case was referred to.
+		pp := &auth.Principal{UserID: staff.UserID, Username: staff.Username, Role: auth.Provider, Unit: "01", Province: "01"}
+		if _, err := h.App.Web.Cases.Get(auth.With(context.Background(), pp), pp, caseID); !errs.Is(err, http.StatusNotFound) {
+			t.Errorf("cases.Get for the referred provider's staff: %v, want 404", err)
 		}
 		if res := otherStaff.Get(t, "/api/v1/referrals/"+rid); res.Code != http.StatusNotFound {
 			t.Errorf("another provider's staff read the referral: %d", res.Code)
