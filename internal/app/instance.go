@@ -104,6 +104,16 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (
 	cs := cases.New(cases.Deps{DB: d.DB, Keys: d.Keys, Audit: d.Audit, Auth: d.Auth, Children: kids, Hotline: hl,
 		Log: log, Now: env.Now})
 	refs, atts := caseServices(cfg, d, kids, cs)
+	if cfg.Demo {
+		var staff int64
+		if u, err := d.Auth.UserByName(ctx, "dichvu"); err == nil {
+			staff = u.ID
+		}
+		if err := refs.SeedDemo(cliContext(ctx, env.Getenv), staff); err != nil {
+			d.close()
+			return nil, fmt.Errorf("seed demo providers: %w", err)
+		}
+	}
 	srv, err := web.New(web.Deps{Log: log, DB: d.DB, Keys: d.Keys, Audit: d.Audit, Auth: d.Auth, I18n: d.I18n,
 		Children: kids, Hotline: hl, Cases: cs, Referrals: refs, Attachments: atts, Indicators: ind, Now: env.Now,
 		TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure, Demo: cfg.Demo})

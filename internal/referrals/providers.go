@@ -477,3 +477,40 @@ func (s *Service) ProviderOf(ctx context.Context, userID int64) (int64, error) {
 	}
 	return id, err
 }
+
+// SeedDemo fills the directory of the demo's province (Hà Nội, 01) once
+// and links the demo provider account to the commune's health station.
+func (s *Service) SeedDemo(ctx context.Context, providerUser int64) error {
+	var n int
+	if err := s.DB.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM providers`).Scan(&n); err != nil || n > 0 {
+		return err
+	}
+	str := func(v string) *string { return &v }
+	seed := []ProviderInput{
+		{Name: str("Trạm y tế phường Ba Đình"), Kind: str(KindHealth), Unit: str("00004"), Address: str("Phường Ba Đình, Hà Nội"),
+			Contacts: &[]ContactPoint{{Name: "Trực trạm", Phone: "024 3823 0000", Hours: "7:00–17:00, thứ Hai–thứ Bảy"}}},
+		{Name: str("Công an phường Ba Đình"), Kind: str(KindPolice), Unit: str("00004"), Contacts: &[]ContactPoint{{Name: "Trực ban", Phone: "113"}}},
+		{Name: str("Trung tâm Trợ giúp pháp lý Nhà nước thành phố Hà Nội"), Kind: str(KindLegalAid), Unit: str("01"),
+			Contacts: &[]ContactPoint{{Name: "Bộ phận tiếp nhận", Phone: "024 3974 0000", Email: "trogiupphaply@example.vn"}}},
+		{Name: str("Trung tâm Công tác xã hội Hà Nội"), Kind: str(KindSocialWork), Unit: str("01"), Services: str("Tư vấn tâm lý, quản lý trường hợp, nhà tạm lánh"),
+			Contacts: &[]ContactPoint{{Name: "Đường dây nóng", Phone: "024 3200 0000", Hours: "24/7"}}},
+	}
+	var first int64
+	for i, in := range seed {
+		pr, err := s.CreateProvider(ctx, nil, in)
+		if err != nil {
+			return fmt.Errorf("seed provider %d: %w", i, err)
+		}
+		if i == 0 {
+			first = pr.ID
+		}
+	}
+	if providerUser == 0 {
+		return nil
+	}
+	return s.DB.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO provider_users (user_id, provider_id, linked_at, linked_by) VALUES ($1, $2, $3, 0)
+			ON CONFLICT (user_id) DO NOTHING`, providerUser, first, store.Millis(s.Now()))
+		return err
+	})
+}
