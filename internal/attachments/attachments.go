@@ -194,7 +194,7 @@ func (s *Service) Add(ctx context.Context, p *auth.Principal, caseID int64, name
 
 // TooLarge is the 413 for a file over the limit, saying the limit in MiB.
 func (s *Service) TooLarge() error {
-	e := errs.TooLarge(s.Max).With("mib", strconv.FormatFloat(float64(s.Max)/(1<<20), 'f', -1, 64)).WithExtra("limit", s.Max)
+	e := errs.TooLarge(s.Max).With("size", humanSize(s.Max)).WithExtra("limit", s.Max)
 	e.Key = "attachments.too_large"
 	return e
 }
@@ -275,4 +275,17 @@ func (s *Service) Open(ctx context.Context, p *auth.Principal, id int64) (Attach
 		return Attachment{}, nil, err
 	}
 	return a, content, nil
+}
+
+// humanSize writes a limit as people read it: "10 MiB", "512 KiB", "900 B".
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + " MiB"
+	case n >= 1<<20:
+		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
+	case n >= 1<<10:
+		return strconv.FormatInt(n>>10, 10) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " B"
 }

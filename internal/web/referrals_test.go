@@ -14,6 +14,7 @@ import (
 	"treem/internal/audit"
 	"treem/internal/auth"
 	"treem/internal/cases"
+	"treem/internal/config"
 	"treem/internal/errs"
 	"treem/internal/forms/pdftext"
 	"treem/internal/testenv"
@@ -373,4 +374,22 @@ func TestTheCaseFormsPrintAsPagesAndPDF(t *testing.T) {
 			t.Errorf("a provider printed a case form: %d", res.Code)
 		}
 	})
+}
+
+func TestTheAttachmentLimitIsConfigurable(t *testing.T) {
+	h := testenv.NewWith(t, testenv.Options{Config: func(c *config.Config) { c.AttachmentMax = 1 << 10 }})
+	officer := h.User(t, auth.CommuneOfficer, "00004")
+	caseID, _ := openCase(t, h, officer, cases.ChildRef{Name: "Hà Thị Lan", DOB: "2014", Sex: "Nữ"})
+	path := fmt.Sprintf("/api/v1/cases/%d/attachments?name=a.png", caseID)
+	if res := officer.Do(t, http.MethodPost, path, bytes.NewReader(png), nil); res.Code != http.StatusCreated {
+		t.Fatalf("a small PNG: %s", res)
+	}
+	big := append(append([]byte{}, png...), make([]byte, 1<<10)...)
+	res := officer.Do(t, http.MethodPost, path, bytes.NewReader(big), nil)
+	if res.Code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("a PNG over 1 KiB: %d", res.Code)
+	}
+	if _, msg, _ := res.Error(t); msg != "Tệp quá lớn: tối đa 1 KiB." {
+		t.Errorf("the 413 says %q", msg)
+	}
 }
