@@ -393,3 +393,51 @@ func TestTheAttachmentLimitIsConfigurable(t *testing.T) {
 		t.Errorf("the 413 says %q", msg)
 	}
 }
+
+func TestAnOfficerRefersAndAttachesFromTheCasesServicesPage(t *testing.T) {
+	h := testenv.New(t)
+	officer := h.User(t, auth.CommuneOfficer, "00004")
+	po := h.User(t, auth.ProvinceOfficer, "01")
+	clinic := createProvider(t, po, `{"name":"Trạm y tế phường Ba Đình","kind":"health","unit":"00004"}`)
+	caseID, _ := openCase(t, h, officer, cases.ChildRef{Name: "Lò Văn Páo", DOB: "2015", Sex: "Nam"})
+	b := h.Browser(t)
+	b.Login(t, officer.Username, testenv.Password)
+	base := fmt.Sprintf("/cases/%d", caseID)
+	page := b.Get(t, base+"/services")
+	if page.Code != http.StatusOK || !strings.Contains(string(page.Body), "Trạm y tế phường Ba Đình") || !strings.Contains(string(page.Body), "Lò Văn Páo") {
+		t.Fatalf("the services page: %d", page.Code)
+	}
+	if res := b.PostForm(t, base+"/referrals", url.Values{"provider_id": {""}}); res.Code != http.StatusBadRequest {
+		t.Errorf("a referral without a provider: %d", res.Code)
+	}
+	res := b.PostForm(t, base+"/referrals", url.Values{"provider_id": {clinic}, "note": {"Khám sức khỏe"}})
+	if res.Code != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/referrals/") {
+		t.Fatalf("refer from the page: %s", res)
+	}
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	fw, _ := mw.CreateFormFile("file", "ảnh.png")
+	fw.Write(png)
+	mw.Close()
+	res = b.Do(t, http.MethodPost, base+"/attachments", &mp, http.Header{"Content-Type": {mw.FormDataContentType()},
+		"Origin": {h.URL}, "Sec-Fetch-Site": {"same-origin"}})
+	if res.Code != http.StatusSeeOther {
+		t.Fatalf("upload from the page: %s", res)
+	}
+	mp.Reset()
+	mw = multipart.NewWriter(&mp)
+	fw, _ = mw.CreateFormFile("file", "x.exe")
+	fw.Write([]byte("MZ not an image"))
+	mw.Close()
+	res = b.Do(t, http.MethodPost, base+"/attachments", &mp, http.Header{"Content-Type": {mw.FormDataContentType()},
+		"Origin": {h.URL}, "Sec-Fetch-Site": {"same-origin"}})
+	if res.Code != http.StatusUnsupportedMediaType || !strings.Contains(string(res.Body), "Chỉ nhận ảnh JPEG") {
+		t.Errorf("an executable from the page: %d", res.Code)
+	}
+	page = b.Get(t, base+"/services")
+	for _, want := range []string{"ảnh.png", "Đã gửi yêu cầu", "Mẫu số 01"} {
+		if !strings.Contains(string(page.Body), want) {
+			t.Errorf("the services page lacks %q", want)
+		}
+	}
+}

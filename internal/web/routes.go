@@ -190,6 +190,9 @@ func (s *Server) buildRoutes() http.Handler {
 	h("POST /api/v1/cases/{id}/attachments", need(auth.PermCaseWrite), s.apiAddAttachment())
 	h("GET /api/v1/attachments/{id}", need(auth.PermCaseRead), s.apiDownloadAttachment())
 	h("GET /cases/{id}/forms/{n}", need(auth.PermCaseRead), s.casePrintForm())
+	h("GET /cases/{id}/services", need(auth.PermCaseRead), s.caseServicesPage())
+	h("POST /cases/{id}/referrals", need(auth.PermCaseWrite), s.caseReferForm())
+	h("POST /cases/{id}/attachments", need(auth.PermCaseWrite), s.uploadForm())
 
 	h("/api/", public, s.apiNotFound())
 
