@@ -189,6 +189,9 @@ var matrix = map[string]routeCase{
 	"POST /api/v1/cases/{id}/attachments":          {params: []string{"id"}, kind: "case", body: "not an image", scoped: true},
 	"GET /api/v1/attachments/{id}":                 {params: []string{"id"}, kind: "attachment", scoped: true},
 	"GET /cases/{id}/forms/{n}":                    {params: []string{"id", "n"}, kind: "case", scoped: true},
+	"GET /cases/{id}/services":                     {params: []string{"id"}, kind: "case", scoped: true},
+	"POST /cases/{id}/referrals":                   {params: []string{"id"}, kind: "case", body: "provider_id=", form: true, scoped: true},
+	"POST /cases/{id}/attachments":                 {params: []string{"id"}, kind: "case", body: "file=", form: true, scoped: true},
 	"DELETE /api/v1/providers/{id}/users/{userID}": {params: []string{"id", "userID"}, kind: "provider"}, // nobody is linked: 404 for every role
 }
 
