@@ -105,6 +105,10 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (
 		Log: log, Now: env.Now})
 	refs, atts := caseServices(cfg, d, kids, cs)
 	if cfg.Demo {
+		if err := demo.SeedCases(cliContext(ctx, env.Getenv), d.DB, d.Auth, cs); err != nil {
+			d.close()
+			return nil, fmt.Errorf("seed demo cases: %w", err)
+		}
 		var staff int64
 		if u, err := d.Auth.UserByName(ctx, "dichvu"); err == nil {
 			staff = u.ID

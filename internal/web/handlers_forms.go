@@ -72,7 +72,7 @@ func (s *Server) casePrintForm() http.Handler {
 			s.fail(w, r, errs.Internal(err))
 			return
 		}
-		s.render(w, r, http.StatusOK, "case_form", "referrals.form_title", map[string]any{"Case": c, "Form": frag, "No": n,
+		s.render(w, r, http.StatusOK, "case_document", "referrals.form_title", map[string]any{"Case": c, "Form": frag, "No": n,
 			"PDF": fmt.Sprintf("/cases/%d/forms/%02d.pdf", c.ID, n), "Numbers": forms.Numbers, "Code": doc.Code(), "Title": forms.Titles[n]}, nil)
 	})
 }

@@ -20,9 +20,9 @@ import (
 	"treem/internal/testenv"
 )
 
-// openCase opens a case in the officer's commune about one new child and
+// openCaseFor opens a case in the officer's commune about one new child and
 // returns the case id and the child's id.
-func openCase(t *testing.T, h *testenv.Env, officer *testenv.Client, child cases.ChildRef, mutate ...func(*cases.NewCase)) (int64, int64) {
+func openCaseFor(t *testing.T, h *testenv.Env, officer *testenv.Client, child cases.ChildRef, mutate ...func(*cases.NewCase)) (int64, int64) {
 	t.Helper()
 	p := &auth.Principal{UserID: officer.UserID, Username: officer.Username, Role: officer.Role, Unit: officer.Unit,
 		Province: h.App.Web.Units.ProvinceOf(officer.Unit)}
@@ -63,7 +63,7 @@ func TestAReferralGoesFromRequestToDoneAndTheHelpIsRecorded(t *testing.T) {
 				t.Fatalf("link: %s", res)
 			}
 		}
-		caseID, childID := openCase(t, h, officer, cases.ChildRef{Name: "Nguyễn Thị Hồng Nhung", DOB: "05/05/2016", Sex: "Nữ"})
+		caseID, childID := openCaseFor(t, h, officer, cases.ChildRef{Name: "Nguyễn Thị Hồng Nhung", DOB: "05/05/2016", Sex: "Nữ"})
 		cid := strconv.FormatInt(caseID, 10)
 
 		// Only active providers of the case's province.
@@ -212,7 +212,7 @@ func TestTheProviderWorksFromItsInboxPage(t *testing.T) {
 	staff := h.User(t, auth.Provider, "01")
 	clinic := createProvider(t, po, `{"name":"Trạm y tế phường Ba Đình","kind":"health","unit":"00004"}`)
 	po.Post(t, "/api/v1/providers/"+clinic+"/users", fmt.Sprintf(`{"user_id":%d}`, staff.UserID))
-	caseID, _ := openCase(t, h, officer, cases.ChildRef{Name: "Lò Văn Páo", DOB: "2015", Sex: "Nam"})
+	caseID, _ := openCaseFor(t, h, officer, cases.ChildRef{Name: "Lò Văn Páo", DOB: "2015", Sex: "Nam"})
 	rid := idOf(t, officer.Post(t, fmt.Sprintf("/api/v1/cases/%d/referrals", caseID), `{"provider_id":`+clinic+`}`))
 
 	b := h.Browser(t)
@@ -248,7 +248,7 @@ func TestAttachmentsAreSealedTypedByContentAndBounded(t *testing.T) {
 		officer := h.User(t, auth.CommuneOfficer, "00004")
 		stranger := h.User(t, auth.CommuneOfficer, "25747")
 		staff := h.User(t, auth.Provider, "00004")
-		caseID, _ := openCase(t, h, officer, cases.ChildRef{Name: "Hà Thị Lan", DOB: "2014", Sex: "Nữ"})
+		caseID, _ := openCaseFor(t, h, officer, cases.ChildRef{Name: "Hà Thị Lan", DOB: "2014", Sex: "Nữ"})
 		base := fmt.Sprintf("/api/v1/cases/%d/attachments", caseID)
 
 		upload := func(c *testenv.Client, name, claimed string, body []byte) *testenv.Response {
@@ -331,7 +331,7 @@ func TestTheCaseFormsPrintAsPagesAndPDF(t *testing.T) {
 		officer := h.User(t, auth.CommuneOfficer, "00004")
 		stranger := h.User(t, auth.CommuneOfficer, "25747")
 		staff := h.User(t, auth.Provider, "00004")
-		caseID, _ := openCase(t, h, officer, cases.ChildRef{Name: "Nguyễn Thị Hồng Nhung", DOB: "05/05/2016", Sex: "Nữ"})
+		caseID, _ := openCaseFor(t, h, officer, cases.ChildRef{Name: "Nguyễn Thị Hồng Nhung", DOB: "05/05/2016", Sex: "Nữ"})
 		for n := 1; n <= 7; n++ {
 			path := fmt.Sprintf("/cases/%d/forms/%02d", caseID, n)
 			res := officer.Get(t, path)
@@ -379,7 +379,7 @@ func TestTheCaseFormsPrintAsPagesAndPDF(t *testing.T) {
 func TestTheAttachmentLimitIsConfigurable(t *testing.T) {
 	h := testenv.NewWith(t, testenv.Options{Config: func(c *config.Config) { c.AttachmentMax = 1 << 10 }})
 	officer := h.User(t, auth.CommuneOfficer, "00004")
-	caseID, _ := openCase(t, h, officer, cases.ChildRef{Name: "Hà Thị Lan", DOB: "2014", Sex: "Nữ"})
+	caseID, _ := openCaseFor(t, h, officer, cases.ChildRef{Name: "Hà Thị Lan", DOB: "2014", Sex: "Nữ"})
 	path := fmt.Sprintf("/api/v1/cases/%d/attachments?name=a.png", caseID)
 	if res := officer.Do(t, http.MethodPost, path, bytes.NewReader(png), nil); res.Code != http.StatusCreated {
 		t.Fatalf("a small PNG: %s", res)
@@ -399,7 +399,7 @@ func TestAnOfficerRefersAndAttachesFromTheCasesServicesPage(t *testing.T) {
 	officer := h.User(t, auth.CommuneOfficer, "00004")
 	po := h.User(t, auth.ProvinceOfficer, "01")
 	clinic := createProvider(t, po, `{"name":"Trạm y tế phường Ba Đình","kind":"health","unit":"00004"}`)
-	caseID, _ := openCase(t, h, officer, cases.ChildRef{Name: "Lò Văn Páo", DOB: "2015", Sex: "Nam"})
+	caseID, _ := openCaseFor(t, h, officer, cases.ChildRef{Name: "Lò Văn Páo", DOB: "2015", Sex: "Nam"})
 	b := h.Browser(t)
 	b.Login(t, officer.Username, testenv.Password)
 	base := fmt.Sprintf("/cases/%d", caseID)
