@@ -152,3 +152,16 @@ func argsOf(m map[string]any) []any {
 	}
 	return out
 }
+
+// serviceEventText says what a timeline entry of the referrals and
+// attachments areas did, for the case page's timeline.
+func serviceEventText(l interface{ T(string, ...any) string }, kind string, d map[string]any) (string, bool) {
+	str := func(k string) string { v, _ := d[k].(string); return v }
+	switch kind {
+	case "referral.requested", "referral.accepted", "referral.declined", "referral.delivered", "referral.done":
+		return l.T("referrals.event", "provider", str("provider"), "state", l.T("referrals.state."+kind[len("referral."):])), true
+	case "attachment.added":
+		return l.T("referrals.event_attachment", "mime", str("mime")), true
+	}
+	return "", false
+}

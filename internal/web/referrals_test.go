@@ -440,4 +440,11 @@ func TestAnOfficerRefersAndAttachesFromTheCasesServicesPage(t *testing.T) {
 			t.Errorf("the services page lacks %q", want)
 		}
 	}
+	// The case page links here and its timeline tells the referral and the file.
+	page = b.Get(t, base)
+	for _, want := range []string{base + "/services", "Chuyển gửi đến Trạm y tế phường Ba Đình: Đã gửi yêu cầu", "Thêm tệp đính kèm (image/png)"} {
+		if !strings.Contains(string(page.Body), want) {
+			t.Errorf("the case page lacks %q", want)
+		}
+	}
 }
