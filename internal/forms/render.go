@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"strings"
 
 	"github.com/go-pdf/fpdf"
 	"golang.org/x/text/unicode/norm"
@@ -167,24 +168,44 @@ func table(pdf *fpdf.Fpdf, t *Table, width float64) {
 	if n == 0 {
 		return
 	}
-	// Widths in proportion to the longest text of each column, within bounds.
-	longest := make([]float64, n)
-	pdf.SetFont(fonts.Family, "", 9)
-	for j, h := range t.Headers {
-		longest[j] = min(max(pdf.GetStringWidth(h), 8), 60)
+	// Each column is at least as wide as its longest word (a date, a
+	// number never breaks), and the rest of the width goes where the text
+	// is longest.
+	pdf.SetFont(fonts.Family, "B", 9)
+	minW := make([]float64, n)
+	pref := make([]float64, n)
+	measure := func(j int, text string) {
+		for _, w := range strings.Fields(text) {
+			minW[j] = max(minW[j], pdf.GetStringWidth(w)+5) // the cell's inset and the text's margins
+		}
+		pref[j] = max(pref[j], min(pdf.GetStringWidth(text), 70)+3)
 	}
+	for j, h := range t.Headers {
+		measure(j, h)
+	}
+	pdf.SetFont(fonts.Family, "", 9)
 	for _, r := range t.Rows {
 		for j := 0; j < n && j < len(r); j++ {
-			longest[j] = max(longest[j], min(pdf.GetStringWidth(r[j]), 60))
+			measure(j, r[j])
 		}
 	}
-	var sum float64
-	for _, l := range longest {
-		sum += l
-	}
 	widths := make([]float64, n)
+	var sumMin, slack float64
 	for j := range widths {
-		widths[j] = width * longest[j] / sum
+		minW[j] = max(minW[j], 8)
+		pref[j] = max(pref[j], minW[j])
+		sumMin += minW[j]
+		slack += pref[j] - minW[j]
+	}
+	for j := range widths {
+		switch {
+		case sumMin >= width:
+			widths[j] = width * minW[j] / sumMin
+		case slack > 0:
+			widths[j] = minW[j] + (width-sumMin)*(pref[j]-minW[j])/slack
+		default:
+			widths[j] = minW[j] + (width-sumMin)/float64(n)
+		}
 	}
 	row := func(cells []string, bold bool) {
 		style := ""

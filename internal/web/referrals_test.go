@@ -448,3 +448,51 @@ func TestAnOfficerRefersAndAttachesFromTheCasesServicesPage(t *testing.T) {
 		}
 	}
 }
+
+func TestTheFormsAreFilledFromTheCasesRecords(t *testing.T) {
+	h := testenv.New(t)
+	ba := h.User(t, auth.CommuneOfficer, "00004")
+	d := openCase(t, ba, `{"commune":"00004","children":[{"name":"Nguyễn Thị Hồng Nhung","dob":"05/05/2016","sex":"Nữ"}],
+		"received_at":"2026-11-27T00:30:00Z","source":"hotline","summary":"Trẻ bị đánh","abuse_forms":["bao_luc","bo_mat"],"risk":"high",
+		"reporter":{"name":"Phạm Quốc Việt","relation":"neighbour"},"incidents":[{"form":"bao_luc","date":"2026-11-26","setting":"home","place":"Thôn Đông"}]}`)
+	id := caseID(d)
+	move(t, ba, id, "verifying", http.StatusOK, "")
+	move(t, ba, id, "initial_assessment", http.StatusOK, "")
+	ba.Post(t, "/api/v1/cases/"+id+"/assessments", fmt.Sprintf(`{"version":%d,"kind":"initial","risk":"high","findings":"Trẻ có vết bầm ở tay"}`, version(t, ba, id)))
+	move(t, ba, id, "emergency", http.StatusOK, "")
+	ba.Post(t, "/api/v1/cases/"+id+"/emergency-measures", fmt.Sprintf(`{"version":%d,"measure":"separation","decision_no":"07/QĐ-UBND",
+		"decided_by":"Hoàng Minh Tuấn","place":"Nhà tạm lánh Bình Minh","reason":"Nguy cơ bị đánh tiếp"}`, version(t, ba, id)))
+	move(t, ba, id, "detailed_assessment", http.StatusOK, "")
+	ba.Post(t, "/api/v1/cases/"+id+"/assessments", fmt.Sprintf(`{"version":%d,"kind":"detailed",
+		"factors":{"severity":"high","access":"medium","care":"low","resilience":"medium"},"needs":"Chăm sóc y tế\nHỗ trợ tâm lý"}`, version(t, ba, id)))
+	move(t, ba, id, "planning", http.StatusOK, "")
+	res := ba.Post(t, "/api/v1/cases/"+id+"/plans", fmt.Sprintf(`{"version":%d,"goals":["Trẻ được an toàn tại nhà"],
+		"measures":[{"action":"Khám sức khỏe","responsible":"Lê Thị Hương","organisation":"Trạm y tế xã","from":"2026-11-30","to":"2026-12-05"}]}`, version(t, ba, id)))
+	pid := fmt.Sprint(res.Data(t)["id"])
+	move(t, ba, id, "plan_approval", http.StatusOK, "")
+	ba.Post(t, "/api/v1/cases/"+id+"/plans/"+pid+"/approval", fmt.Sprintf(`{"version":%d,"approve":true,"decision_no":"05/QĐ-UBND"}`, version(t, ba, id)))
+	move(t, ba, id, "reviewing", http.StatusOK, "")
+	ba.Post(t, "/api/v1/cases/"+id+"/reviews", fmt.Sprintf(`{"version":%d,"outcome":"close","findings":"Trẻ đã đi học lại","close_reason":"safe"}`, version(t, ba, id)))
+
+	want := map[int][]string{
+		1: {"Phạm Quốc Việt", "Tổng đài 111", "Bạo lực, Bỏ mặc", "Thôn Đông"},
+		2: {"Trẻ có vết bầm ở tay", "Cần can thiệp khẩn cấp"},
+		3: {"Hỗ trợ tâm lý", "Khả năng tiếp cận trẻ em của người gây tổn hại"},
+		4: {"Trẻ được an toàn tại nhà", "Khám sức khỏe", "Trạm y tế xã", "30/11/2026"},
+		5: {"05/QĐ-UBND", "Nguyễn Thị Hồng Nhung"},
+		6: {"Trẻ đã đi học lại", "Đóng hồ sơ", "Trẻ em đã an toàn, ổn định"},
+		7: {"07/QĐ-UBND", "Hoàng Minh Tuấn", "Nhà tạm lánh Bình Minh", "Tạm thời cách ly"},
+	}
+	for n, words := range want {
+		res := ba.Get(t, fmt.Sprintf("/cases/%s/forms/%02d.pdf", id, n))
+		text, err := pdftext.Flat(res.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range words {
+			if !strings.Contains(text, w) {
+				t.Errorf("Mẫu số %02d lacks %q; it reads:\n%s", n, w, text)
+			}
+		}
+	}
+}
