@@ -165,15 +165,18 @@ func (i *Instance) Close() {
 }
 
 // openIndicators builds the indicator engine with every area's fact
-// source. Until the registry, hotline and case areas provide theirs, the
-// stand-ins count their own tables when asked (--indicator-standins).
+// source: the registry's and the hotline's (real), the communes' returns,
+// and — only when asked (--indicator-standins) — the stand-in tables of
+// package indicators/standin for the areas that have no source yet (cases
+// and the children in them), so that those indicators can be tried on
+// generated data. Without it they have no source and count nothing.
 func openIndicators(ctx context.Context, d *Services, standins bool) (*indicators.Service, error) {
-	sources := []facts.Source{indicators.ReturnsSource{}}
+	sources := []facts.Source{indicators.ReturnsSource{}, children.FactSource{}, hotline.FactSource{}}
 	if standins {
 		if err := standin.Install(ctx, d.DB); err != nil {
 			return nil, err
 		}
-		sources = append(sources, standin.Sources()...)
+		sources = append(sources, standin.Pending()...)
 	}
 	e, err := indicators.New(ctx, d.DB, geo.Default(), sources, indicators.Config{}, d.Now, d.Log)
 	if err != nil {
