@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -165,18 +166,23 @@ func (i *Instance) Close() {
 }
 
 // openIndicators builds the indicator engine with every area's fact
-// source: the registry's and the hotline's (real), the communes' returns,
-// and — only when asked (--indicator-standins) — the stand-in tables of
-// package indicators/standin for the areas that have no source yet (cases
-// and the children in them), so that those indicators can be tried on
-// generated data. Without it they have no source and count nothing.
+// source: the registry's and the hotline's, the cases' (cases.FactSources),
+// the communes' returns, and — only when asked (--indicator-standins) — the
+// stand-in tables of package indicators/standin for the areas that have no
+// source yet; a real source replaces the stand-in of the same name.
 func openIndicators(ctx context.Context, d *Services, standins bool) (*indicators.Service, error) {
 	sources := []facts.Source{indicators.ReturnsSource{}, children.FactSource{}, hotline.FactSource{}}
+	sources = append(sources, cases.FactSources()...)
 	if standins {
 		if err := standin.Install(ctx, d.DB); err != nil {
 			return nil, err
 		}
-		sources = append(sources, standin.Pending()...)
+		// An area's real source replaces the stand-in of the same name.
+		for _, st := range standin.Pending() {
+			if !slices.ContainsFunc(sources, func(s facts.Source) bool { return s.Name() == st.Name() }) {
+				sources = append(sources, st)
+			}
+		}
 	}
 	e, err := indicators.New(ctx, d.DB, geo.Default(), sources, indicators.Config{}, d.Now, d.Log)
 	if err != nil {

@@ -1,14 +1,19 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"treem/internal/auth"
+	"treem/internal/cases"
+	"treem/internal/indicators"
+	"treem/internal/store"
 	"treem/internal/testenv"
 )
 
@@ -388,5 +393,196 @@ func TestOverdueWorkIsListedPerUserCommuneAndProvince(t *testing.T) {
 			t.Fatalf("bad step: %s", res)
 		}
 		_ = high
+	})
+}
+
+func TestACaseIsTransferredWhenTheReceivingCommuneAccepts(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, h *testenv.Env) {
+		ba := h.User(t, auth.CommuneOfficer, "00004")
+		ngocha := h.User(t, auth.CommuneOfficer, "00008")
+		id := caseID(openCase(t, ba, fmt.Sprintf(newCaseBody, "medium")))
+		move(t, ba, id, "verifying", http.StatusOK, "")
+		if res := ngocha.Get(t, "/api/v1/cases/"+id); res.Code != http.StatusNotFound {
+			t.Fatalf("another commune saw the case before the transfer: %s", res)
+		}
+		move(t, ba, id, "transferred", http.StatusBadRequest, "") // no commune
+		move(t, ba, id, "transferred", http.StatusOK, `,"commune":"00008"`)
+		c := getCase(t, ngocha, id)
+		if c["step"] != "transferred" || fmt.Sprint(c["allowed"]) != "[verifying]" {
+			t.Fatalf("the receiving commune sees the case and may accept it: %v %v", c["step"], c["allowed"])
+		}
+		move(t, ngocha, id, "verifying", http.StatusOK, "")
+		c = getCase(t, ngocha, id)
+		if c["commune"] != "00008" || c["transfer_from"] != "00004" || int64(c["assigned_to"].(float64)) != ngocha.UserID {
+			t.Fatalf("after acceptance: %v", c)
+		}
+		if res := ba.Get(t, "/api/v1/cases/"+id); res.Code != http.StatusNotFound {
+			t.Fatalf("the sending commune still sees the case: %s", res)
+		}
+	})
+}
+
+func TestACaseOpenedFromAHotlineContact(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, h *testenv.Env) {
+		counsellor := h.User(t, auth.Counsellor, "")
+		ba := h.User(t, auth.CommuneOfficer, "00004")
+		res := counsellor.Post(t, "/api/v1/contacts", `{"channel":"walk_in","summary":"trẻ bị đánh"}`)
+		if res.Code != http.StatusCreated {
+			t.Fatalf("contact: %s", res)
+		}
+		contact := fmt.Sprint(res.Data(t)["id"])
+		if res := counsellor.Post(t, "/api/v1/contacts/"+contact+"/referrals", `{"commune":"00004"}`); res.Code != http.StatusCreated {
+			t.Fatalf("referral: %s", res)
+		}
+		d := openCase(t, ba, strings.Replace(fmt.Sprintf(newCaseBody, "high"), `"source":"hotline"`, `"source":"hotline","contact_id":`+contact, 1))
+		c := getCase(t, ba, caseID(d))
+		reports := c["reports"].([]any)
+		if len(reports) != 1 || fmt.Sprint(reports[0].(map[string]any)["contact_id"]) != contact {
+			t.Fatalf("the case keeps the contact that opened it: %v", reports)
+		}
+		if res := ba.Post(t, "/api/v1/cases", strings.Replace(fmt.Sprintf(newCaseBody, "high"), `"source":"hotline"`, `"source":"hotline","contact_id":999999`, 1)); res.Code != http.StatusBadRequest {
+			t.Fatalf("unknown contact: %s", res)
+		}
+	})
+}
+
+func TestCaseIndicatorsMatchPlainSQL(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, h *testenv.Env) {
+		ba := h.User(t, auth.CommuneOfficer, "00004")
+		ngocha := h.User(t, auth.CommuneOfficer, "00008")
+		id := caseID(openCase(t, ba, fmt.Sprintf(newCaseBody, "high")))
+		openCase(t, ngocha, strings.Replace(fmt.Sprintf(newCaseBody, "low"), "00004", "00008", 1))
+		move(t, ba, id, "emergency", http.StatusOK, "")
+		if res := ba.Post(t, "/api/v1/cases/"+id+"/emergency-measures", fmt.Sprintf(`{"version":%d,"measure":"shelter","reason":"an toàn"}`, version(t, ba, id))); res.Code != http.StatusCreated {
+			t.Fatalf("measure: %s", res)
+		}
+		ps, err := indicators.ParsePeriods("2026")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		if err := h.App.Indicators.Build(ctx); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := h.App.Indicators.Verify(ctx, ps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.OK() || rep.Compared == 0 {
+			t.Fatalf("case indicators against plain SQL: %+v", rep)
+		}
+		for _, m := range []string{"m_cases", "m_abused", "m_emergency", "m_emergency_12h", "m_first_action_cases"} {
+			if !slices.Contains(rep.Measures, m) {
+				t.Errorf("measure %s not compared: %v", m, rep.Measures)
+			}
+		}
+	})
+}
+
+func TestReportsIncidentsAndChildrenJoinACase(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, h *testenv.Env) {
+		ba := h.User(t, auth.CommuneOfficer, "00004")
+		id := caseID(openCase(t, ba, fmt.Sprintf(newCaseBody, "low")))
+		res := ba.Post(t, "/api/v1/cases/"+id+"/reports", `{"version":1,"source":"school","content":"Cô giáo báo thêm","reporter":{"name":"Cô Lan"}}`)
+		if res.Code != http.StatusOK || len(res.Data(t)["reports"].([]any)) != 2 {
+			t.Fatalf("report: %s", res)
+		}
+		res = ba.Post(t, "/api/v1/cases/"+id+"/incidents", `{"version":2,"form":"bao_luc","setting":"classroom"}`)
+		if _, _, f := res.Error(t); res.Code != http.StatusBadRequest || !strings.Contains(f["setting"], "community") {
+			t.Fatalf("bad setting: %s", res)
+		}
+		res = ba.Post(t, "/api/v1/cases/"+id+"/incidents", `{"version":2,"form":"xam_hai_tinh_duc","setting":"online","date":"2026-11-20","place":"Zalo"}`)
+		if res.Code != http.StatusOK || res.Data(t)["confidential"] != true {
+			t.Fatalf("a sexual-abuse incident makes the case confidential: %s", res)
+		}
+		res = ba.Post(t, "/api/v1/cases/"+id+"/children", `{"version":3,"child":{"name":"Lò Văn Em","dob":"2018","sex":"Nam"}}`)
+		if res.Code != http.StatusOK || len(res.Data(t)["children"].([]any)) != 2 {
+			t.Fatalf("child: %s", res)
+		}
+	})
+}
+
+// forceStep puts a case in a step directly (test set-up), with what the
+// step's guards need: a measure in emergency, a draft plan in planning, a
+// submitted one in plan_approval.
+func forceStep(t *testing.T, h *testenv.Env, id, step string) {
+	t.Helper()
+	ctx := context.Background()
+	err := h.App.DB.Write(ctx, func(tx *store.Tx) error {
+		now := h.Clock.Now().UnixMilli()
+		stmts := []string{
+			`UPDATE cases SET step = '` + step + `' WHERE id = ` + id,
+			`INSERT INTO case_steps (case_id, step, entered_at) VALUES (` + id + `, '` + step + `', ` + fmt.Sprint(now) + `)`,
+		}
+		switch step {
+		case "emergency":
+			stmts = append(stmts, `INSERT INTO case_emergencies (case_id, measure, decided_at, created_at) VALUES (`+id+`, 'shelter', `+fmt.Sprint(now)+`, `+fmt.Sprint(now)+`)`)
+		case "planning":
+			stmts = append(stmts, `INSERT INTO case_plans (case_id, seq, state, created_at) VALUES (`+id+`, 1, 'draft', `+fmt.Sprint(now)+`)`)
+		case "plan_approval":
+			stmts = append(stmts, `INSERT INTO case_plans (case_id, seq, state, created_at) VALUES (`+id+`, 1, 'submitted', `+fmt.Sprint(now)+`)`)
+		}
+		for _, q := range stmts {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Every pair of steps: the table's transitions succeed for an officer and
+// are refused to a reading role (403); every other pair answers 409 with
+// the allowed steps.
+func TestEveryTransitionOfTheStateMachine(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, h *testenv.Env) {
+		ba := h.User(t, auth.CommuneOfficer, "00004")
+		analyst := h.User(t, auth.Analyst, "")
+		allowed := map[string][]string{}
+		for _, tr := range cases.Transitions() {
+			allowed[tr.From] = append(allowed[tr.From], tr.To)
+		}
+		var fresh string
+		for _, from := range cases.Steps {
+			if from == "transferred" {
+				continue // tested with the receiving commune
+			}
+			for _, to := range cases.Steps {
+				if fresh == "" {
+					fresh = caseID(openCase(t, ba, fmt.Sprintf(newCaseBody, "low")))
+				}
+				id := fresh
+				forceStep(t, h, id, from)
+				extra := ""
+				switch to {
+				case "closed":
+					extra = `,"close_reason":"safe"`
+				case "transferred":
+					extra = `,"commune":"00008"`
+				}
+				ok := slices.Contains(allowed[from], to)
+				if ok {
+					if res := analyst.Post(t, "/api/v1/cases/"+id+"/transitions", fmt.Sprintf(`{"to":%q,"reason":"x","version":%d}`, to, version(t, ba, id))); res.Code != http.StatusForbidden {
+						t.Errorf("analyst %s → %s: %d", from, to, res.Code)
+					}
+					move(t, ba, id, to, http.StatusOK, extra)
+					fresh = "" // used up
+					continue
+				}
+				res := move(t, ba, id, to, http.StatusConflict, extra)
+				var body struct {
+					Error struct {
+						Allowed []string `json:"allowed"`
+					} `json:"error"`
+				}
+				res.JSON(t, &body)
+				if !slices.Equal(body.Error.Allowed, allowed[from]) {
+					t.Errorf("%s → %s refused with allowed %v, want %v", from, to, body.Error.Allowed, allowed[from])
+				}
+			}
+		}
 	})
 }

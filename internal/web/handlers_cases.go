@@ -194,6 +194,9 @@ func (s *Server) apiCaseTransition() http.Handler { return caseWrite(s, s.Cases.
 func (s *Server) apiCaseNote() http.Handler       { return caseWrite(s, s.Cases.AddNote) }
 func (s *Server) apiCaseReview() http.Handler     { return caseWrite(s, s.Cases.AddReview) }
 func (s *Server) apiSetPerpetrator() http.Handler { return caseWrite(s, s.Cases.SetPerpetrator) }
+func (s *Server) apiCaseReport() http.Handler     { return caseWrite(s, s.Cases.AddReport) }
+func (s *Server) apiCaseIncident() http.Handler   { return caseWrite(s, s.Cases.AddIncident) }
+func (s *Server) apiCaseChild() http.Handler      { return caseWrite(s, s.Cases.AddChild) }
 func (s *Server) apiCaseAssessment() http.Handler { return caseRecord(s, s.Cases.AddAssessment) }
 func (s *Server) apiCaseEmergency() http.Handler  { return caseRecord(s, s.Cases.AddEmergency) }
 func (s *Server) apiCasePlan() http.Handler       { return caseRecord(s, s.Cases.SavePlan) }

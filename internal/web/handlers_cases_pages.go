@@ -269,7 +269,7 @@ func entryText(l interface{ T(string, ...any) string }, e cases.Entry) string {
 		return l.T("cases.event.emergency", "measure", l.T("cases.measure."+str("measure")))
 	case "review":
 		return l.T("cases.event.review", "outcome", l.T("cases.outcome."+str("outcome")))
-	case "created", "plan", "note", "perpetrator", "break_glass", "updated":
+	case "created", "plan", "note", "perpetrator", "break_glass", "updated", "report", "incident", "child":
 		return l.T("cases.event." + e.Kind)
 	}
 	if t, ok := serviceEventText(l, e.Kind, e.Detail); ok {
