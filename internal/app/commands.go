@@ -68,10 +68,6 @@ func serve(ctx context.Context, env Env, args []string) error {
 	} else {
 		fmt.Fprintf(env.Stdout, "treem is listening on %s\n", url)
 	}
-	if env.Ready != nil {
-		env.Ready <- ln.Addr().String()
-	}
-
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()
 	go purgeSessions(bg, d)
@@ -84,6 +80,11 @@ func serve(ctx context.Context, env Env, args []string) error {
 	debug.FreeOSMemory()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	// Ready only once Serve runs: a connection waiting in the listen
+	// backlog when Shutdown closes the listener would be dropped unanswered.
+	if env.Ready != nil {
+		env.Ready <- ln.Addr().String()
+	}
 	select {
 	case err := <-errc:
 		return err
