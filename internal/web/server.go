@@ -23,6 +23,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"treem/internal/attachments"
 	"treem/internal/audit"
 	"treem/internal/auth"
 	"treem/internal/cases"
@@ -32,6 +33,7 @@ import (
 	"treem/internal/hotline"
 	"treem/internal/i18n"
 	"treem/internal/indicators"
+	"treem/internal/referrals"
 	"treem/internal/seal"
 	"treem/internal/store"
 )
@@ -47,10 +49,12 @@ type Deps struct {
 	Units *geo.Units
 	Now   func() time.Time
 
-	Children   *children.Service
-	Indicators *indicators.Service
-	Hotline    *hotline.Service
-	Cases      *cases.Service
+	Children    *children.Service
+	Indicators  *indicators.Service
+	Hotline     *hotline.Service
+	Cases       *cases.Service
+	Referrals   *referrals.Service
+	Attachments *attachments.Service
 
 	TrustProxy    bool
 	SecureCookies string // auto, always, never
