@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"treem/internal/attachments"
 	"treem/internal/audit"
 	"treem/internal/auth"
 	"treem/internal/cases"
@@ -26,6 +27,7 @@ import (
 	"treem/internal/indicators"
 	"treem/internal/jobs"
 	"treem/internal/privacy"
+	"treem/internal/referrals"
 	"treem/internal/seal"
 	"treem/internal/store"
 )
@@ -243,5 +245,6 @@ func cliError(d *Services, err error) error {
 // rotation. An area with encrypted columns adds its list here.
 func sealedColumns() []seal.Column {
 	return slices.Concat(auth.SealedColumns, children.SealedColumns, hotline.SealedColumns, cases.SealedColumns,
+		referrals.SealedColumns, attachments.SealedColumns,
 		privacy.SealedColumns)
 }

@@ -41,6 +41,8 @@ type Config struct {
 	// the hotline are always counted from their own records.
 	IndicatorStandins bool    // TREEM_INDICATOR_STANDINS=1
 	Hotline           Hotline // Tổng đài 111: telephony and Zalo OA
+	// AttachmentMax bounds a case attachment's size in bytes.
+	AttachmentMax int64 // TREEM_ATTACHMENT_MAX_BYTES, default 10 MiB
 }
 
 // Hotline configures the hotline's channels. Secrets come best from the
@@ -96,6 +98,7 @@ func FlagSet(name string, getenv Getenv, serve bool) (*flag.FlagSet, *Config) {
 		fs.StringVar(&c.Hotline.ZaloMediaHosts, "zalo-media-hosts", env("TREEM_ZALO_MEDIA_HOSTS", "zdn.vn,zadn.vn,zalo.me,zaloapp.com"), "host suffixes Zalo attachments may be downloaded from (TREEM_ZALO_MEDIA_HOSTS)")
 		fs.StringVar(&c.Hotline.ZaloRefresh, "zalo-refresh-token", env("TREEM_ZALO_REFRESH_TOKEN", ""), "first Zalo refresh token, used only while none is stored (TREEM_ZALO_REFRESH_TOKEN)")
 		fs.IntVar(&c.RetentionYears, "retention-years", envInt(getenv, "TREEM_RETENTION_YEARS", 0), "anonymise children (and other registered records) inactive for this many years, daily; 0 keeps them (TREEM_RETENTION_YEARS)")
+		fs.Int64Var(&c.AttachmentMax, "attachment-max-bytes", envInt64(getenv, "TREEM_ATTACHMENT_MAX_BYTES", 10<<20), "largest case attachment accepted, in bytes (TREEM_ATTACHMENT_MAX_BYTES)")
 		fs.DurationVar(&c.Shutdown, "shutdown-timeout", envDuration(getenv, "TREEM_SHUTDOWN_TIMEOUT", 20*time.Second), "time in-flight requests get to finish on shutdown (TREEM_SHUTDOWN_TIMEOUT)")
 	}
 	return fs, c
@@ -148,6 +151,9 @@ func (c *Config) Check(getenv Getenv) error {
 	if c.RetentionYears < 0 || c.RetentionYears > 100 {
 		problems = append(problems, fmt.Sprintf("--retention-years %d: use 0 (keep) or a number of years up to 100", c.RetentionYears))
 	}
+	if c.AttachmentMax < 0 || (c.AttachmentMax == 0 && c.Addr != "") {
+		problems = append(problems, fmt.Sprintf("--attachment-max-bytes %d: give a size in bytes, for example 10485760 (10 MiB)", c.AttachmentMax))
+	}
 	switch c.Secure {
 	case "", "auto", "always", "never":
 	default:
@@ -187,4 +193,16 @@ func Roles(list string) []string {
 		}
 	}
 	return out
+}
+
+// envInt64 reads a whole number from the environment, def when unset or
+// not a number (Check refuses a value below 1).
+func envInt64(getenv Getenv, key string, def int64) int64 {
+	if v := getenv(key); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return n
+		}
+		return -1
+	}
+	return def
 }
