@@ -33,6 +33,7 @@ import (
 	"treem/internal/hotline"
 	"treem/internal/i18n"
 	"treem/internal/indicators"
+	"treem/internal/privacy"
 	"treem/internal/referrals"
 	"treem/internal/seal"
 	"treem/internal/store"
@@ -55,6 +56,7 @@ type Deps struct {
 	Cases       *cases.Service
 	Referrals   *referrals.Service
 	Attachments *attachments.Service
+	Privacy     *privacy.Service
 
 	TrustProxy    bool
 	SecureCookies string // auto, always, never
@@ -221,6 +223,11 @@ func decode[T any](w http.ResponseWriter, r *http.Request, limit int64) (T, erro
 	// it instead, so that what is stored is what was sent.
 	if !utf8.Valid(raw) {
 		return v, errs.Invalid("input.utf8")
+	}
+	// A NUL character has no place in our text, and PostgreSQL cannot
+	// store one: refuse it here rather than fail at the database.
+	if bytes.Contains(bytes.ToLower(raw), []byte(`\u0000`)) {
+		return v, errs.Invalid("input.nul")
 	}
 	if depth := jsonDepth(raw); depth > maxJSONDepth {
 		return v, errs.Invalid("json.too_deep").With("max", maxJSONDepth)
