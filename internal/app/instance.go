@@ -123,6 +123,18 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (
 	}
 	pd := privacy.New(privacy.Deps{DB: d.DB, Keys: d.Keys, Audit: d.Audit, Jobs: d.Jobs, Children: kids, Hotline: hl,
 		Log: log, Now: env.Now, RetentionYears: cfg.RetentionYears})
+	// Closed cases are erased by the same rule as registry children: their
+	// content and that of their referrals and attachments, in one
+	// transaction.
+	pd.Register(privacy.Target{Name: "case", Due: cs.RetentionDue, Erase: func(ctx context.Context, tx *store.Tx, id int64, at time.Time) error {
+		if err := cases.EraseTx(ctx, tx, id, at); err != nil {
+			return err
+		}
+		if err := referrals.EraseCaseTx(ctx, tx, id); err != nil {
+			return err
+		}
+		return attachments.EraseCaseTx(ctx, tx, id)
+	}})
 	if err := pd.Schedule(ctx); err != nil {
 		d.close()
 		return nil, fmt.Errorf("schedule the retention job: %w", err)

@@ -289,3 +289,12 @@ func humanSize(n int64) string {
 	}
 	return strconv.FormatInt(n, 10) + " B"
 }
+
+// EraseCaseTx deletes a closed case's attachments inside tx, for the
+// retention rule: photos and letters are the case's personal content.
+func EraseCaseTx(ctx context.Context, tx *store.Tx, caseID int64) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM case_attachments WHERE case_id = $1`, caseID); err != nil {
+		return fmt.Errorf("erase the attachments of case %d: %w", caseID, err)
+	}
+	return nil
+}

@@ -13,6 +13,7 @@ package referrals
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"time"
@@ -122,4 +123,16 @@ func actorName(ctx context.Context, p *auth.Principal) (int64, string) {
 		return p.UserID, name
 	}
 	return 0, a.Name
+}
+
+// EraseCaseTx erases what a closed case's referrals say about the child
+// (the request, the answer, what was delivered) inside tx, for the
+// retention rule; the referrals stay, with their states and dates, and the
+// help they recorded on the registry stays on the child's record.
+func EraseCaseTx(ctx context.Context, tx *store.Tx, caseID int64) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE referrals SET note = NULL, response = NULL, delivery_note = NULL,
+		version = version + 1 WHERE case_id = $1`, caseID); err != nil {
+		return fmt.Errorf("erase the referrals of case %d: %w", caseID, err)
+	}
+	return nil
 }
