@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,12 +31,25 @@ type Config struct {
 	IdleTimeout time.Duration // TREEM_IDLE_TIMEOUT
 	RequireTOTP string        // TREEM_REQUIRE_TOTP: roles, comma-separated; "none" for none
 	Shutdown    time.Duration // TREEM_SHUTDOWN_TIMEOUT: how long in-flight requests may finish
+	JobWorkers  int           // TREEM_JOB_WORKERS: background jobs run at once per instance
 
 	// IndicatorStandins counts the indicators' stand-in tables (package
 	// indicators/standin) while the registry, hotline and case areas are
 	// not yet wired: for tests, the benchmark and trying the dashboards.
 	IndicatorStandins bool    // TREEM_INDICATOR_STANDINS=1
 	Hotline           Hotline // Tổng đài 111: telephony and Zalo OA
+	SMTP              SMTP    // e-mail of notifications
+}
+
+// SMTP configures the server notification e-mails go through; without a
+// host there is no e-mail (notifications stay in the app).
+type SMTP struct {
+	Host     string // TREEM_SMTP_HOST
+	Port     int    // TREEM_SMTP_PORT: 0 is 587 (465 with TLS "tls")
+	User     string // TREEM_SMTP_USER: empty for no authentication
+	Password string // TREEM_SMTP_PASSWORD (prefer the variable)
+	From     string // TREEM_SMTP_FROM: "treem <no-reply@example.gov.vn>"
+	TLS      string // TREEM_SMTP_TLS: starttls (default), tls or none
 }
 
 // Hotline configures the hotline's channels. Secrets come best from the
@@ -90,6 +104,13 @@ func FlagSet(name string, getenv Getenv, serve bool) (*flag.FlagSet, *Config) {
 		fs.DurationVar(&c.Hotline.ZaloMaxAge, "zalo-max-age", envDuration(getenv, "TREEM_ZALO_MAX_AGE", time.Hour), "refuse Zalo webhooks whose timestamp is further from now (TREEM_ZALO_MAX_AGE)")
 		fs.StringVar(&c.Hotline.ZaloMediaHosts, "zalo-media-hosts", env("TREEM_ZALO_MEDIA_HOSTS", "zdn.vn,zadn.vn,zalo.me,zaloapp.com"), "host suffixes Zalo attachments may be downloaded from (TREEM_ZALO_MEDIA_HOSTS)")
 		fs.StringVar(&c.Hotline.ZaloRefresh, "zalo-refresh-token", env("TREEM_ZALO_REFRESH_TOKEN", ""), "first Zalo refresh token, used only while none is stored (TREEM_ZALO_REFRESH_TOKEN)")
+		fs.IntVar(&c.JobWorkers, "job-workers", envInt(getenv, "TREEM_JOB_WORKERS", 4), "background jobs (e-mails, reminders, webhooks) run at once by this instance (TREEM_JOB_WORKERS)")
+		fs.StringVar(&c.SMTP.Host, "smtp-host", env("TREEM_SMTP_HOST", ""), "SMTP server for notification e-mails; empty: no e-mail (TREEM_SMTP_HOST)")
+		fs.IntVar(&c.SMTP.Port, "smtp-port", envInt(getenv, "TREEM_SMTP_PORT", 0), "SMTP port; 0: 587, or 465 with --smtp-tls tls (TREEM_SMTP_PORT)")
+		fs.StringVar(&c.SMTP.User, "smtp-user", env("TREEM_SMTP_USER", ""), "SMTP user name; empty: no authentication (TREEM_SMTP_USER)")
+		fs.StringVar(&c.SMTP.Password, "smtp-password", env("TREEM_SMTP_PASSWORD", ""), "SMTP password (TREEM_SMTP_PASSWORD; prefer the variable)")
+		fs.StringVar(&c.SMTP.From, "smtp-from", env("TREEM_SMTP_FROM", ""), "sender of notification e-mails, e.g. \"treem <no-reply@example.gov.vn>\" (TREEM_SMTP_FROM)")
+		fs.StringVar(&c.SMTP.TLS, "smtp-tls", env("TREEM_SMTP_TLS", "starttls"), "starttls, tls (port 465) or none (a local relay only) (TREEM_SMTP_TLS)")
 		fs.DurationVar(&c.Shutdown, "shutdown-timeout", envDuration(getenv, "TREEM_SHUTDOWN_TIMEOUT", 20*time.Second), "time in-flight requests get to finish on shutdown (TREEM_SHUTDOWN_TIMEOUT)")
 	}
 	return fs, c
@@ -99,6 +120,15 @@ func envDuration(getenv Getenv, key string, def time.Duration) time.Duration {
 	if v := getenv(key); v != "" {
 		if d, err := time.ParseDuration(v); err == nil {
 			return d
+		}
+	}
+	return def
+}
+
+func envInt(getenv Getenv, key string, def int) int {
+	if v := getenv(key); v != "" {
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
 		}
 	}
 	return def
@@ -147,6 +177,22 @@ func (c *Config) Check(getenv Getenv) error {
 	}
 	if c.Hotline.ZaloMaxAge < 0 {
 		problems = append(problems, "--zalo-max-age must be positive")
+	}
+	if c.SMTP.Host != "" {
+		if c.SMTP.From == "" || !strings.Contains(c.SMTP.From, "@") {
+			problems = append(problems, fmt.Sprintf("--smtp-from %q: with --smtp-host, give the sender's address, e.g. \"treem <no-reply@example.gov.vn>\"", c.SMTP.From))
+		}
+		switch c.SMTP.TLS {
+		case "", "starttls", "tls", "none":
+		default:
+			problems = append(problems, fmt.Sprintf("--smtp-tls %q: use starttls, tls or none", c.SMTP.TLS))
+		}
+		if c.SMTP.Port < 0 || c.SMTP.Port > 65535 {
+			problems = append(problems, fmt.Sprintf("--smtp-port %d: not a port", c.SMTP.Port))
+		}
+	}
+	if c.JobWorkers < 0 || c.JobWorkers > 256 {
+		problems = append(problems, fmt.Sprintf("--job-workers %d: use 1 to 256 (0 for the default, 4)", c.JobWorkers))
 	}
 	if c.SessionTTL < 0 || c.IdleTimeout < 0 {
 		problems = append(problems, "session times must be positive")
