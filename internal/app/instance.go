@@ -16,6 +16,7 @@ import (
 	"treem/internal/indicators"
 	"treem/internal/indicators/facts"
 	"treem/internal/indicators/standin"
+	"treem/internal/notify"
 	"treem/internal/web"
 )
 
@@ -25,6 +26,7 @@ type Instance struct {
 	*Services
 	Children *children.Service
 	Hotline  *hotline.Service
+	Notify   *notify.Service
 	Web      *web.Server
 	stop     context.CancelFunc
 }
@@ -96,15 +98,22 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (
 			return nil, fmt.Errorf("seed hotline demo data: %w", err)
 		}
 	}
+	nt := notify.New(notify.Deps{DB: d.DB, Audit: d.Audit, Jobs: d.Jobs, I18n: d.I18n, Log: log, Now: env.Now,
+		Mail: mailConfig(cfg), BaseURL: cfg.BaseURL})
 	srv, err := web.New(web.Deps{Log: log, DB: d.DB, Keys: d.Keys, Audit: d.Audit, Auth: d.Auth, I18n: d.I18n,
-		Children: kids, Hotline: hl, Indicators: ind, Now: env.Now, TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure, Demo: cfg.Demo})
+		Children: kids, Hotline: hl, Indicators: ind, Notify: nt, Now: env.Now, TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure, Demo: cfg.Demo})
 	if err != nil {
 		d.close()
 		return nil, err
 	}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	go kids.Run(bg, indexSyncEvery)
-	return &Instance{Services: d, Children: kids, Hotline: hl, Web: srv, stop: stop}, nil
+	return &Instance{Services: d, Children: kids, Hotline: hl, Notify: nt, Web: srv, stop: stop}, nil
+}
+
+func mailConfig(cfg *config.Config) notify.Mail {
+	m := cfg.SMTP
+	return notify.Mail{Host: m.Host, Port: m.Port, User: m.User, Password: m.Password, From: m.From, TLS: m.TLS}
 }
 
 func hotlineConfig(cfg *config.Config) hotline.Config {

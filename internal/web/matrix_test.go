@@ -160,6 +160,14 @@ var matrix = map[string]routeCase{
 	"GET /hotline/supervisor":                     {},
 	"GET /hotline/wallboard":                      {},
 	"GET /hotline/wallboard/panel":                {},
+
+	// Notifications: a user id is nobody's notification id here, so the
+	// allowed roles get 404; notify_test.go proves one sees only one's own.
+	"GET /notifications":                   {},
+	"POST /notifications/read-all":         {form: true},
+	"POST /notifications/{id}/read":        {params: []string{"id"}, form: true},
+	"GET /api/v1/notifications":            {},
+	"POST /api/v1/notifications/{id}/read": {params: []string{"id"}, body: `{}`},
 }
 
 func newFixtures(t *testing.T, h *testenv.Env) *fixtures {

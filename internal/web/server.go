@@ -31,6 +31,7 @@ import (
 	"treem/internal/hotline"
 	"treem/internal/i18n"
 	"treem/internal/indicators"
+	"treem/internal/notify"
 	"treem/internal/seal"
 	"treem/internal/store"
 )
@@ -49,6 +50,7 @@ type Deps struct {
 	Children   *children.Service
 	Indicators *indicators.Service
 	Hotline    *hotline.Service
+	Notify     *notify.Service
 
 	TrustProxy    bool
 	SecureCookies string // auto, always, never
