@@ -122,14 +122,14 @@ func dict(kv ...any) (map[string]any, error) {
 
 // view is what every page template receives.
 type view struct {
-	L     *i18n.Localizer
-	User  *auth.Principal
-	Nav   []navItem
-	Path  string
-	Query map[string]string
-	Title string // i18n key, or text when TitleText is set
-	Data  any
-	Form  *form
+	L      *i18n.Localizer
+	User   *auth.Principal
+	Nav    []navItem
+	Path   string
+	Query  map[string]string
+	Title  string // i18n key, or text when TitleText is set
+	Data   any
+	Form   *form
 	Flash  string // i18n key of a one-time message
 	Demo   bool
 	Unread int // the account's unread notifications, for the header
