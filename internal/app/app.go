@@ -17,6 +17,7 @@ import (
 
 	"treem/internal/audit"
 	"treem/internal/auth"
+	"treem/internal/cases"
 	"treem/internal/children"
 	"treem/internal/config"
 	"treem/internal/errs"
@@ -244,5 +245,5 @@ func cliError(d *Services, err error) error {
 // sealedColumns lists every encrypted column of every area, for key
 // rotation. An area with encrypted columns adds its list here.
 func sealedColumns() []seal.Column {
-	return slices.Concat(auth.SealedColumns, children.SealedColumns, hotline.SealedColumns)
+	return slices.Concat(auth.SealedColumns, children.SealedColumns, hotline.SealedColumns, cases.SealedColumns)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"treem/internal/auth"
+	"treem/internal/cases"
 	"treem/internal/children"
 	"treem/internal/config"
 	"treem/internal/demo"
@@ -26,6 +27,7 @@ type Instance struct {
 	*Services
 	Children *children.Service
 	Hotline  *hotline.Service
+	Cases    *cases.Service
 	Notify   *notify.Service
 	Web      *web.Server
 	stop     context.CancelFunc
@@ -98,17 +100,20 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (
 			return nil, fmt.Errorf("seed hotline demo data: %w", err)
 		}
 	}
+	cs := cases.New(cases.Deps{DB: d.DB, Keys: d.Keys, Audit: d.Audit, Auth: d.Auth, Children: kids, Hotline: hl,
+		Log: log, Now: env.Now})
 	nt := notify.New(notify.Deps{DB: d.DB, Audit: d.Audit, Jobs: d.Jobs, I18n: d.I18n, Log: log, Now: env.Now,
 		Mail: mailConfig(cfg), BaseURL: cfg.BaseURL})
 	srv, err := web.New(web.Deps{Log: log, DB: d.DB, Keys: d.Keys, Audit: d.Audit, Auth: d.Auth, I18n: d.I18n,
-		Children: kids, Hotline: hl, Indicators: ind, Notify: nt, Now: env.Now, TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure, Demo: cfg.Demo})
+		Children: kids, Hotline: hl, Cases: cs, Indicators: ind, Notify: nt, Now: env.Now, TrustProxy: cfg.TrustProxy,
+		SecureCookies: cfg.Secure, Demo: cfg.Demo})
 	if err != nil {
 		d.close()
 		return nil, err
 	}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	go kids.Run(bg, indexSyncEvery)
-	return &Instance{Services: d, Children: kids, Hotline: hl, Notify: nt, Web: srv, stop: stop}, nil
+	return &Instance{Services: d, Children: kids, Hotline: hl, Cases: cs, Notify: nt, Web: srv, stop: stop}, nil
 }
 
 func mailConfig(cfg *config.Config) notify.Mail {

@@ -25,6 +25,7 @@ import (
 
 	"treem/internal/audit"
 	"treem/internal/auth"
+	"treem/internal/cases"
 	"treem/internal/children"
 	"treem/internal/errs"
 	"treem/internal/geo"
@@ -50,6 +51,7 @@ type Deps struct {
 	Children   *children.Service
 	Indicators *indicators.Service
 	Hotline    *hotline.Service
+	Cases      *cases.Service
 	Notify     *notify.Service
 
 	TrustProxy    bool
