@@ -25,12 +25,13 @@ import (
 // runs one; tests build one the same way.
 type Instance struct {
 	*Services
-	Children *children.Service
-	Hotline  *hotline.Service
-	Cases    *cases.Service
-	Notify   *notify.Service
-	Web      *web.Server
-	stop     context.CancelFunc
+	Children  *children.Service
+	Hotline   *hotline.Service
+	Cases     *cases.Service
+	Notify    *notify.Service
+	Deadlines *notify.Deadlines
+	Web       *web.Server
+	stop      context.CancelFunc
 }
 
 // indexSyncEvery is how often an instance reads the registry changes other
@@ -104,6 +105,13 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (
 		Log: log, Now: env.Now})
 	nt := notify.New(notify.Deps{DB: d.DB, Audit: d.Audit, Jobs: d.Jobs, I18n: d.I18n, Log: log, Now: env.Now,
 		Mail: mailConfig(cfg), BaseURL: cfg.BaseURL})
+	dl := notify.NewDeadlines(nt, d.Auth, d.Audit, cs.Rules, notify.DeadlineConfig{Every: cfg.Deadlines.Every,
+		LeadDays: cfg.Deadlines.LeadDays, LeadHours: cfg.Deadlines.LeadHours, Level2Days: cfg.Deadlines.Level2Days,
+		Level2Hours: cfg.Deadlines.Level2Hours})
+	if err := dl.Schedule(ctx); err != nil {
+		d.close()
+		return nil, fmt.Errorf("schedule the deadline scanner: %w", err)
+	}
 	srv, err := web.New(web.Deps{Log: log, DB: d.DB, Keys: d.Keys, Audit: d.Audit, Auth: d.Auth, I18n: d.I18n,
 		Children: kids, Hotline: hl, Cases: cs, Indicators: ind, Notify: nt, Now: env.Now, TrustProxy: cfg.TrustProxy,
 		SecureCookies: cfg.Secure, Demo: cfg.Demo})
@@ -113,7 +121,7 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (
 	}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	go kids.Run(bg, indexSyncEvery)
-	return &Instance{Services: d, Children: kids, Hotline: hl, Cases: cs, Notify: nt, Web: srv, stop: stop}, nil
+	return &Instance{Services: d, Children: kids, Hotline: hl, Cases: cs, Notify: nt, Deadlines: dl, Web: srv, stop: stop}, nil
 }
 
 func mailConfig(cfg *config.Config) notify.Mail {

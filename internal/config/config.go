@@ -39,6 +39,16 @@ type Config struct {
 	IndicatorStandins bool    // TREEM_INDICATOR_STANDINS=1
 	Hotline           Hotline // Tổng đài 111: telephony and Zalo OA
 	SMTP              SMTP    // e-mail of notifications
+	Deadlines         Deadlines
+}
+
+// Deadlines tunes the reminders and escalations of case deadlines.
+type Deadlines struct {
+	Every       time.Duration // TREEM_DEADLINE_SCAN_EVERY: how often the scanner runs (5m)
+	LeadDays    int           // TREEM_REMIND_DAYS: remind at the start of the last N working days (1)
+	LeadHours   time.Duration // TREEM_REMIND_HOURS: remind this long before an hour deadline, the 12-hour emergency clock (2h)
+	Level2Days  int           // TREEM_ESCALATE_DAYS: to the province N working days after the deadline (1)
+	Level2Hours time.Duration // TREEM_ESCALATE_HOURS: to the province this long after an hour deadline (2h)
 }
 
 // SMTP configures the server notification e-mails go through; without a
@@ -111,6 +121,11 @@ func FlagSet(name string, getenv Getenv, serve bool) (*flag.FlagSet, *Config) {
 		fs.StringVar(&c.SMTP.Password, "smtp-password", env("TREEM_SMTP_PASSWORD", ""), "SMTP password (TREEM_SMTP_PASSWORD; prefer the variable)")
 		fs.StringVar(&c.SMTP.From, "smtp-from", env("TREEM_SMTP_FROM", ""), "sender of notification e-mails, e.g. \"treem <no-reply@example.gov.vn>\" (TREEM_SMTP_FROM)")
 		fs.StringVar(&c.SMTP.TLS, "smtp-tls", env("TREEM_SMTP_TLS", "starttls"), "starttls, tls (port 465) or none (a local relay only) (TREEM_SMTP_TLS)")
+		fs.DurationVar(&c.Deadlines.Every, "deadline-scan-every", envDuration(getenv, "TREEM_DEADLINE_SCAN_EVERY", 5*time.Minute), "how often case deadlines are scanned for reminders and escalations (TREEM_DEADLINE_SCAN_EVERY)")
+		fs.IntVar(&c.Deadlines.LeadDays, "remind-days", envInt(getenv, "TREEM_REMIND_DAYS", 1), "remind the assignee at the start of a deadline's last N working days (TREEM_REMIND_DAYS)")
+		fs.DurationVar(&c.Deadlines.LeadHours, "remind-hours", envDuration(getenv, "TREEM_REMIND_HOURS", 2*time.Hour), "remind this long before a deadline counted in hours, such as the 12-hour emergency clock (TREEM_REMIND_HOURS)")
+		fs.IntVar(&c.Deadlines.Level2Days, "escalate-days", envInt(getenv, "TREEM_ESCALATE_DAYS", 1), "escalate an overdue deadline to the province N working days after it (TREEM_ESCALATE_DAYS)")
+		fs.DurationVar(&c.Deadlines.Level2Hours, "escalate-hours", envDuration(getenv, "TREEM_ESCALATE_HOURS", 2*time.Hour), "escalate an overdue hour deadline to the province this long after it (TREEM_ESCALATE_HOURS)")
 		fs.DurationVar(&c.Shutdown, "shutdown-timeout", envDuration(getenv, "TREEM_SHUTDOWN_TIMEOUT", 20*time.Second), "time in-flight requests get to finish on shutdown (TREEM_SHUTDOWN_TIMEOUT)")
 	}
 	return fs, c
@@ -190,6 +205,9 @@ func (c *Config) Check(getenv Getenv) error {
 		if c.SMTP.Port < 0 || c.SMTP.Port > 65535 {
 			problems = append(problems, fmt.Sprintf("--smtp-port %d: not a port", c.SMTP.Port))
 		}
+	}
+	if c.Deadlines.Every < 0 || c.Deadlines.LeadDays < 0 || c.Deadlines.LeadHours < 0 || c.Deadlines.Level2Days < 0 || c.Deadlines.Level2Hours < 0 {
+		problems = append(problems, "deadline scanner settings must be positive")
 	}
 	if c.JobWorkers < 0 || c.JobWorkers > 256 {
 		problems = append(problems, fmt.Sprintf("--job-workers %d: use 1 to 256 (0 for the default, 4)", c.JobWorkers))
