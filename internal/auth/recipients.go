@@ -14,6 +14,8 @@ type Recipient struct {
 	Username string
 	Email    string
 	Lang     string
+	Role     Role
+	Unit     string
 }
 
 // Recipients returns the active accounts among ids (inactive and unknown
@@ -28,15 +30,28 @@ func (s *Service) Recipients(ctx context.Context, ids []int64) ([]Recipient, err
 		args[i] = id
 		ph[i] = "$" + strconv.Itoa(i+1)
 	}
-	return s.recipients(ctx, `SELECT id, username, email, lang FROM users WHERE active = TRUE AND id IN (`+
+	return s.recipients(ctx, `SELECT id, username, email, lang, role, unit_code FROM users WHERE active = TRUE AND id IN (`+
 		strings.Join(ph, ", ")+`) ORDER BY id`, args...)
 }
 
 // RecipientsByRole returns the active accounts of role in unit (a commune
 // or province code).
 func (s *Service) RecipientsByRole(ctx context.Context, role Role, unit string) ([]Recipient, error) {
-	return s.recipients(ctx, `SELECT id, username, email, lang FROM users WHERE active = TRUE AND role = $1 AND unit_code = $2
-		ORDER BY id`, string(role), unit)
+	return s.recipients(ctx, `SELECT id, username, email, lang, role, unit_code FROM users WHERE active = TRUE AND role = $1
+		AND unit_code = $2 ORDER BY id`, string(role), unit)
+}
+
+// RecipientsOfRoles returns every active account of the roles, in one
+// query: for work that notifies many units at once (the deadline scanner).
+func (s *Service) RecipientsOfRoles(ctx context.Context, roles ...Role) ([]Recipient, error) {
+	args := make([]any, len(roles))
+	ph := make([]string, len(roles))
+	for i, r := range roles {
+		args[i] = string(r)
+		ph[i] = "$" + strconv.Itoa(i+1)
+	}
+	return s.recipients(ctx, `SELECT id, username, email, lang, role, unit_code FROM users WHERE active = TRUE AND role IN (`+
+		strings.Join(ph, ", ")+`) ORDER BY id`, args...)
 }
 
 func (s *Service) recipients(ctx context.Context, q string, args ...any) ([]Recipient, error) {
@@ -48,9 +63,11 @@ func (s *Service) recipients(ctx context.Context, q string, args ...any) ([]Reci
 	var out []Recipient
 	for rows.Next() {
 		var r Recipient
-		if err := rows.Scan(&r.ID, &r.Username, &r.Email, &r.Lang); err != nil {
+		var role string
+		if err := rows.Scan(&r.ID, &r.Username, &r.Email, &r.Lang, &role, &r.Unit); err != nil {
 			return nil, err
 		}
+		r.Role = Role(role)
 		out = append(out, r)
 	}
 	return out, rows.Err()

@@ -398,31 +398,47 @@ func (d *Deadlines) unitName(code string) string {
 	return code
 }
 
-// recipientCache reads each account and each role's list once per pass.
+// recipientCache reads the officers once per pass that acts (one query),
+// and an assignee who is not an officer on demand.
 type recipientCache struct {
 	auth   *auth.Service
-	byRole map[string][]auth.Recipient
+	loaded bool
+	byRole map[string][]auth.Recipient // role|unit
 	byID   map[int64]auth.Recipient
 }
 
-func (c *recipientCache) role(ctx context.Context, role auth.Role, unit string) ([]auth.Recipient, error) {
-	k := string(role) + "|" + unit
-	if rs, ok := c.byRole[k]; ok {
-		return rs, nil
+func (c *recipientCache) load(ctx context.Context) error {
+	if c.loaded {
+		return nil
 	}
-	rs, err := c.auth.RecipientsByRole(ctx, role, unit)
+	rs, err := c.auth.RecipientsOfRoles(ctx, auth.CommuneOfficer, auth.ProvinceOfficer)
 	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		k := string(r.Role) + "|" + r.Unit
+		c.byRole[k] = append(c.byRole[k], r)
+		c.byID[r.ID] = r
+	}
+	c.loaded = true
+	return nil
+}
+
+func (c *recipientCache) role(ctx context.Context, role auth.Role, unit string) ([]auth.Recipient, error) {
+	if err := c.load(ctx); err != nil {
 		return nil, err
 	}
-	c.byRole[k] = rs
-	return rs, nil
+	return c.byRole[string(role)+"|"+unit], nil
 }
 
 // assignee is whom a deadline's reminder goes to: its officer, or when
 // none is assigned the commune's officers.
 func (c *recipientCache) assignee(ctx context.Context, x *due) ([]auth.Recipient, error) {
+	if err := c.load(ctx); err != nil {
+		return nil, err
+	}
 	if x.assignee == 0 {
-		return c.role(ctx, auth.CommuneOfficer, x.commune)
+		return c.byRole[string(auth.CommuneOfficer)+"|"+x.commune], nil
 	}
 	if r, ok := c.byID[x.assignee]; ok {
 		return []auth.Recipient{r}, nil
