@@ -135,6 +135,63 @@ func (q *Queue) Enqueue(ctx context.Context, tx *store.Tx, kind string, args any
 	return nil
 }
 
+// Pending is one job for EnqueueMany.
+type Pending struct {
+	Args any
+	Opts Opts
+}
+
+// EnqueueMany adds jobs of one kind inside the caller's transaction, in
+// multi-row statements (a few round trips for hundreds of jobs). Unique
+// keys already used are skipped as with Enqueue.
+func (q *Queue) EnqueueMany(ctx context.Context, tx *store.Tx, kind string, jobs []Pending) error {
+	now := q.now()
+	wake := false
+	const chunk = 50
+	for start := 0; start < len(jobs); start += chunk {
+		part := jobs[start:min(start+chunk, len(jobs))]
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO jobs (kind, args, unique_key, state, run_at, max_attempts, created_at) VALUES `)
+		args := make([]any, 0, len(part)*6+1)
+		args = append(args, kind)
+		for i, p := range part {
+			raw, err := json.Marshal(p.Args)
+			if err != nil {
+				return fmt.Errorf("job %s: encode args: %w", kind, err)
+			}
+			runAt := p.Opts.RunAt
+			if runAt.IsZero() {
+				runAt = now
+			}
+			if !runAt.After(now) {
+				wake = true
+			}
+			maxAttempts := p.Opts.MaxAttempts
+			if maxAttempts <= 0 {
+				maxAttempts = 10
+			}
+			var key sql.NullString
+			if p.Opts.UniqueKey != "" {
+				key = sql.NullString{String: p.Opts.UniqueKey, Valid: true}
+			}
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			n := len(args)
+			fmt.Fprintf(&sb, "($1, $%d, $%d, 'available', $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5)
+			args = append(args, string(raw), key, store.Millis(runAt), maxAttempts, store.Millis(now))
+		}
+		sb.WriteString(` ON CONFLICT (unique_key) DO NOTHING`)
+		if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
+			return fmt.Errorf("enqueue %d %s: %w", len(part), kind, err)
+		}
+	}
+	if wake {
+		tx.After(q.Wake)
+	}
+	return nil
+}
+
 // EnqueueNow adds a job in a transaction of its own.
 func (q *Queue) EnqueueNow(ctx context.Context, kind string, args any, o Opts) error {
 	return q.db.Write(ctx, func(tx *store.Tx) error { return q.Enqueue(ctx, tx, kind, args, o) })

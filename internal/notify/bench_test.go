@@ -93,14 +93,14 @@ func reset(b *testing.B, h *testenv.Env) {
 	now := store.Millis(h.Clock.Now())
 	const day = int64(24 * time.Hour / time.Millisecond)
 	err := h.App.DB.Write(ctx, func(tx *store.Tx) error {
-		for _, q := range []string{
-			`UPDATE case_deadlines SET reminded_at = NULL, escalation = 0 WHERE due_at >= $1`,
-			`DELETE FROM notifications WHERE created_at >= $2`,
-			`DELETE FROM mail_outbox WHERE created_at >= $2`,
-			`DELETE FROM case_events WHERE kind LIKE 'deadline.%' AND at >= $2`,
-			`DELETE FROM jobs WHERE kind = 'notify.mail'`,
+		for q, arg := range map[string]int64{
+			`UPDATE case_deadlines SET reminded_at = NULL, escalation = 0 WHERE due_at >= $1`: now - day,
+			`DELETE FROM notifications WHERE created_at >= $1`:                                now,
+			`DELETE FROM mail_outbox WHERE created_at >= $1`:                                  now,
+			`DELETE FROM case_events WHERE kind LIKE 'deadline.%' AND at >= $1`:               now,
+			`DELETE FROM jobs WHERE kind = 'notify.mail' AND created_at >= $1`:                now,
 		} {
-			if _, err := tx.ExecContext(ctx, q, now-day, now); err != nil {
+			if _, err := tx.ExecContext(ctx, q, arg); err != nil {
 				return err
 			}
 		}
@@ -158,7 +158,7 @@ func BenchmarkDeadlineScan(b *testing.B) {
 				now := h.Clock.Now()
 				q := `SELECT d.id, d.case_id, d.what, d.due_at, d.reminded_at, d.escalation, d.commune, d.province, d.assigned_to, c.number
 					FROM case_deadlines d JOIN cases c ON c.id = d.case_id
-					WHERE d.done_at IS NULL AND d.escalation < 2 AND d.due_at <= $1`
+					WHERE d.done_at IS NULL AND d.escalation < 2 AND d.due_at <= $1 ORDER BY d.due_at, d.id`
 				for i := 0; i < b.N; i++ {
 					rows, err := h.App.DB.Read().QueryContext(ctx, q, store.Millis(now.Add(24*time.Hour)))
 					if err != nil {

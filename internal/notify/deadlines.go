@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"treem/internal/audit"
@@ -304,56 +305,79 @@ func (d *Deadlines) act(ctx context.Context, now time.Time, todo []*due, rc *rec
 		}
 	}
 	actx := audit.WithActor(ctx, audit.System)
+	// Group the deadlines by what they go through, to claim each group
+	// with one statement.
+	type step struct{ from, to int } // {-1, 0}: the reminder
+	groups := map[step][]*due{}
+	var order []step
+	for _, x := range todo {
+		st := step{-1, 0}
+		if !x.notifyRemind {
+			st = step{x.escalateFrom, x.upTo}
+		}
+		if _, ok := groups[st]; !ok {
+			order = append(order, st)
+		}
+		groups[st] = append(groups[st], x)
+	}
 	var r ScanResult
 	err := d.db.Write(ctx, func(tx *store.Tx) error {
 		r = ScanResult{}
-		for _, x := range todo {
-			// Claim each step with a conditional update: a pass that got
-			// here first has already told everyone.
-			if x.notifyRemind {
-				ok, err := claim(ctx, tx, `UPDATE case_deadlines SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL AND done_at IS NULL AND escalation = 0`,
-					store.Millis(now), x.id)
-				if err != nil {
-					return err
-				}
-				if ok {
-					n, err := d.sendAll(ctx, tx, plans[x], 0)
-					if err != nil {
-						return err
-					}
-					r.Reminders++
-					r.Notified += n
-					if err := cases.AppendEvent(ctx, tx, x.caseID, cases.Event{At: now, ActorName: "treem", Kind: "deadline.reminder",
-						Detail: map[string]any{"deadline": x.id, "what": x.what, "due_at": x.dueAt, "notified": n}}); err != nil {
-						return err
-					}
-				}
+		var msgs []Message
+		var events []cases.CaseEvent
+		for _, st := range order {
+			xs := groups[st]
+			// A conditional update claims each step: a pass that got here
+			// first (another instance, a rerun) has told everyone already.
+			var claimed map[int64]bool
+			var err error
+			if st.from < 0 {
+				claimed, err = claimAll(ctx, tx, xs, `UPDATE case_deadlines SET reminded_at = $1
+					WHERE reminded_at IS NULL AND done_at IS NULL AND escalation = 0 AND id IN `, store.Millis(now))
+			} else {
+				claimed, err = claimAll(ctx, tx, xs, `UPDATE case_deadlines SET escalation = $1, reminded_at = COALESCE(reminded_at, $2)
+					WHERE escalation = $3 AND done_at IS NULL AND id IN `, st.to, store.Millis(now), st.from)
 			}
-			if x.upTo > x.escalateFrom {
-				ok, err := claim(ctx, tx, `UPDATE case_deadlines SET escalation = $1, reminded_at = COALESCE(reminded_at, $2)
-					WHERE id = $3 AND escalation = $4 AND done_at IS NULL`, x.upTo, store.Millis(now), x.id, x.escalateFrom)
-				if err != nil {
-					return err
-				}
-				if !ok {
+			if err != nil {
+				return err
+			}
+			for _, x := range xs {
+				if !claimed[x.id] {
 					continue
 				}
-				for lvl := x.escalateFrom + 1; lvl <= x.upTo; lvl++ {
-					n, err := d.sendAll(ctx, tx, plans[x], lvl)
-					if err != nil {
-						return err
+				detail := func(lvl int) map[string]any {
+					m := map[string]any{"deadline": x.id, "what": x.what, "due_at": x.dueAt}
+					if lvl > 0 {
+						m["level"] = lvl
 					}
+					return m
+				}
+				for _, p := range plans[x] {
+					msgs = append(msgs, p.m)
+				}
+				if st.from < 0 {
+					r.Reminders++
+					events = append(events, cases.CaseEvent{CaseID: x.caseID, Event: cases.Event{At: now, ActorName: "treem",
+						Kind: "deadline.reminder", Detail: detail(0)}})
+					continue
+				}
+				for lvl := st.from + 1; lvl <= st.to; lvl++ {
 					r.Escalations++
-					r.Notified += n
-					if err := cases.AppendEvent(ctx, tx, x.caseID, cases.Event{At: now, ActorName: "treem", Kind: "deadline.escalated",
-						Detail: map[string]any{"deadline": x.id, "what": x.what, "due_at": x.dueAt, "level": lvl, "notified": n}}); err != nil {
-						return err
-					}
+					events = append(events, cases.CaseEvent{CaseID: x.caseID, Event: cases.Event{At: now, ActorName: "treem",
+						Kind: "deadline.escalated", Detail: detail(lvl)}})
 				}
 			}
 		}
-		if r.Reminders+r.Escalations == 0 {
+		if len(events) == 0 {
 			return nil
+		}
+		n, err := d.notify.NotifyAll(ctx, tx, msgs)
+		if err != nil {
+			return err
+		}
+		r.Notified = n
+		if err := cases.AppendEvents(ctx, tx, events); err != nil {
+			return err
 		}
 		detail, _ := json.Marshal(map[string]int{"reminders": r.Reminders, "escalations": r.Escalations, "notified": r.Notified})
 		return d.audit.Append(actx, tx, audit.Event{Action: "deadlines.scan", RecordType: "case_deadline", Detail: string(detail)})
@@ -367,28 +391,37 @@ func (d *Deadlines) act(ctx context.Context, now time.Time, todo []*due, rc *rec
 	return nil
 }
 
-func (d *Deadlines) sendAll(ctx context.Context, tx *store.Tx, plans []planned, level int) (int, error) {
-	total := 0
-	for _, p := range plans {
-		if p.level != level {
-			continue
+// claimAll runs update (ending in "id IN ") on the deadlines xs, 100 at
+// a time, and returns the ids it changed.
+func claimAll(ctx context.Context, tx *store.Tx, xs []*due, update string, args ...any) (map[int64]bool, error) {
+	out := make(map[int64]bool, len(xs))
+	const chunk = 100
+	for start := 0; start < len(xs); start += chunk {
+		part := xs[start:min(start+chunk, len(xs))]
+		a := slices.Clone(args)
+		ph := make([]string, len(part))
+		for i, x := range part {
+			a = append(a, x.id)
+			ph[i] = "$" + strconv.Itoa(len(a))
 		}
-		n, err := d.notify.Notify(ctx, tx, p.m)
+		rows, err := tx.QueryContext(ctx, update+"("+strings.Join(ph, ", ")+") RETURNING id", a...)
 		if err != nil {
-			return total, err
+			return nil, fmt.Errorf("mark deadlines: %w", err)
 		}
-		total += n
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
-	return total, nil
-}
-
-func claim(ctx context.Context, tx *store.Tx, q string, args ...any) (bool, error) {
-	res, err := tx.ExecContext(ctx, q, args...)
-	if err != nil {
-		return false, fmt.Errorf("mark deadline: %w", err)
-	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	return out, nil
 }
 
 func (d *Deadlines) unitName(code string) string {

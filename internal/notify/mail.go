@@ -57,31 +57,69 @@ func (m *Mail) defaults() {
 	}
 }
 
-// queueMail writes the e-mail of notification nid to one recipient into the
-// outbox and enqueues its delivery, in the event's transaction.
-func (s *Service) queueMail(ctx context.Context, tx *store.Tx, nid int64, to auth.Recipient, kind string, args map[string]string, link string) error {
-	l := s.i18n.For(to.Lang)
-	title, body := render(l, kind, args)
-	if link != "" && s.baseURL != "" {
-		body += "\n\n" + s.baseURL + link
-	}
-	body += "\n\n-- \n" + l.T("notify.mail.footer")
-	var rnd [8]byte
-	rand.Read(rnd[:])
+// mailRow is one e-mail to write into the outbox.
+type mailRow struct {
+	nid int64 // its notification
+	to  auth.Recipient
+	m   *Message
+}
+
+// queueMails writes the e-mails of new notifications into the outbox and
+// enqueues their delivery (one job each, unique key mail:ID), in the
+// event's transaction.
+func (s *Service) queueMails(ctx context.Context, tx *store.Tx, mails []mailRow) error {
 	domain := "treem"
 	if a, err := mail.ParseAddress(s.mail.From); err == nil {
 		if _, d, ok := strings.Cut(a.Address, "@"); ok {
 			domain = d
 		}
 	}
-	msgID := fmt.Sprintf("<%d.%s@%s>", nid, hex.EncodeToString(rnd[:]), domain)
-	var id int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO mail_outbox (notification_id, to_addr, subject, body, message_id, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, nid, to.Email, "[treem] "+title, body, msgID, store.Millis(s.now())).Scan(&id)
-	if err != nil {
-		return fmt.Errorf("queue mail: %w", err)
+	now := store.Millis(s.now())
+	const chunk = 50
+	var pending []jobs.Pending
+	for start := 0; start < len(mails); start += chunk {
+		part := mails[start:min(start+chunk, len(mails))]
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO mail_outbox (notification_id, to_addr, subject, body, message_id, created_at) VALUES `)
+		args := make([]any, 0, len(part)*5+1)
+		args = append(args, now)
+		for i, ml := range part {
+			l := s.i18n.For(ml.to.Lang)
+			title, body := render(l, ml.m.Kind, ml.m.Args)
+			if ml.m.Link != "" && s.baseURL != "" {
+				body += "\n\n" + s.baseURL + ml.m.Link
+			}
+			body += "\n\n-- \n" + l.T("notify.mail.footer")
+			var rnd [8]byte
+			rand.Read(rnd[:])
+			msgID := fmt.Sprintf("<%d.%s@%s>", ml.nid, hex.EncodeToString(rnd[:]), domain)
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			k := len(args)
+			fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $1)", k+1, k+2, k+3, k+4, k+5)
+			args = append(args, ml.nid, ml.to.Email, "[treem] "+title, body, msgID)
+		}
+		sb.WriteString(` RETURNING id`)
+		res, err := tx.QueryContext(ctx, sb.String(), args...)
+		if err != nil {
+			return fmt.Errorf("queue mail: %w", err)
+		}
+		for res.Next() {
+			var id int64
+			if err := res.Scan(&id); err != nil {
+				res.Close()
+				return err
+			}
+			pending = append(pending, jobs.Pending{Args: mailArgs{ID: id},
+				Opts: jobs.Opts{UniqueKey: "mail:" + strconv.FormatInt(id, 10), MaxAttempts: 20}})
+		}
+		res.Close()
+		if err := res.Err(); err != nil {
+			return err
+		}
 	}
-	return s.jobs.Enqueue(ctx, tx, jobMail, mailArgs{ID: id}, jobs.Opts{UniqueKey: "mail:" + strconv.FormatInt(id, 10), MaxAttempts: 20})
+	return s.jobs.EnqueueMany(ctx, tx, jobMail, pending)
 }
 
 type mailArgs struct {

@@ -95,35 +95,84 @@ type Message struct {
 // address, in the caller's transaction. It returns how many notifications
 // were new.
 func (s *Service) Notify(ctx context.Context, tx *store.Tx, m Message) (int, error) {
-	if m.Kind == "" || m.Key == "" {
-		return 0, errors.New("notify: a message needs a kind and a key")
-	}
-	args := m.Args
-	if args == nil {
-		args = map[string]string{}
-	}
-	raw, err := json.Marshal(args)
-	if err != nil {
-		return 0, err
-	}
-	now := s.now()
-	n := 0
-	for _, to := range m.To {
-		var id int64
-		err := tx.QueryRowContext(ctx, `INSERT INTO notifications (user_id, kind, args, link, dedupe_key, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
-			to.ID, m.Kind, string(raw), m.Link, fmt.Sprintf("%s|%d", m.Key, to.ID), store.Millis(now)).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue // already told
+	return s.NotifyAll(ctx, tx, []Message{m})
+}
+
+// row is one notification to write.
+type row struct {
+	m    *Message
+	to   auth.Recipient
+	args string
+	key  string
+}
+
+// NotifyAll is Notify for many messages, in multi-row statements: a few
+// round trips for hundreds of notifications.
+func (s *Service) NotifyAll(ctx context.Context, tx *store.Tx, msgs []Message) (int, error) {
+	var rows []row
+	for i := range msgs {
+		m := &msgs[i]
+		if m.Kind == "" || m.Key == "" {
+			return 0, errors.New("notify: a message needs a kind and a key")
 		}
+		if m.Args == nil {
+			m.Args = map[string]string{}
+		}
+		raw, err := json.Marshal(m.Args)
 		if err != nil {
-			return n, fmt.Errorf("notify %s: %w", m.Kind, err)
+			return 0, err
 		}
-		n++
-		if s.MailEnabled() && to.Email != "" {
-			if err := s.queueMail(ctx, tx, id, to, m.Kind, args, m.Link); err != nil {
+		for _, to := range m.To {
+			rows = append(rows, row{m: m, to: to, args: string(raw), key: fmt.Sprintf("%s|%d", m.Key, to.ID)})
+		}
+	}
+	now := store.Millis(s.now())
+	const chunk = 50
+	n := 0
+	var mails []mailRow
+	for start := 0; start < len(rows); start += chunk {
+		part := rows[start:min(start+chunk, len(rows))]
+		byKey := make(map[string]*row, len(part))
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO notifications (user_id, kind, args, link, dedupe_key, created_at) VALUES `)
+		args := make([]any, 0, len(part)*5+1)
+		args = append(args, now)
+		for i := range part {
+			r := &part[i]
+			byKey[r.key] = r
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			k := len(args)
+			fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $1)", k+1, k+2, k+3, k+4, k+5)
+			args = append(args, r.to.ID, r.m.Kind, r.args, r.m.Link, r.key)
+		}
+		// A key already used (the same event told twice) adds nothing.
+		sb.WriteString(` ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key`)
+		res, err := tx.QueryContext(ctx, sb.String(), args...)
+		if err != nil {
+			return n, fmt.Errorf("notify: %w", err)
+		}
+		for res.Next() {
+			var id int64
+			var key string
+			if err := res.Scan(&id, &key); err != nil {
+				res.Close()
 				return n, err
 			}
+			n++
+			if r := byKey[key]; r != nil && s.MailEnabled() && r.to.Email != "" {
+				mails = append(mails, mailRow{nid: id, to: r.to, m: r.m})
+			}
+		}
+		res.Close()
+		if err := res.Err(); err != nil {
+			return n, err
+		}
+	}
+	if len(mails) > 0 {
+		if err := s.queueMails(ctx, tx, mails); err != nil {
+			return n, err
 		}
 	}
 	return n, nil
