@@ -154,3 +154,51 @@ func TestEmergencyDeadlineIsRemindedThenEscalatedOnce(t *testing.T) {
 		})
 	}
 }
+
+// A working-day deadline (the plan, 5 working days): the reminder on the
+// morning of the day it is due, level 1 once it has passed, level 2 after
+// one more working day — weekends not counted.
+func TestPlanDeadlineCountsWorkingDays(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, h *testenv.Env) {
+		_, lan := person(t, h, auth.CommuneOfficer, "00004", "vi")
+		_, tinh := person(t, h, auth.ProvinceOfficer, "01", "vi")
+		ctx := audit.WithActor(context.Background(), audit.System)
+		p := principal(t, h, lan)
+		c, err := h.App.Cases.Create(ctx, p, cases.NewCase{Commune: "00004", Source: "school",
+			Summary: "Trẻ nghỉ học nhiều ngày", AbuseForms: []string{"bo_mat"}, Risk: "medium",
+			AssignedTo: lan.UserID, Children: []cases.ChildRef{{Name: "Lò Văn Kế", DOB: "2014", Sex: "Nam"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, to := range []string{cases.StepInitialAssessment, cases.StepDetailedAssessment, cases.StepPlanning} {
+			if c, err = h.App.Cases.Transition(ctx, p, c.ID, cases.TransitionInput{To: to, Reason: "tiếp tục", Version: c.Version}); err != nil {
+				t.Fatalf("to %s: %v", to, err)
+			}
+		}
+		// Entered planning on Friday 27/11 08:00: due by the end of Friday 4/12.
+		at := func(day, hour int) {
+			h.Clock.Set(time.Date(2026, 12, day, hour, 5, 0, 0, time.FixedZone("ICT", 7*3600)))
+			runDue(t, h)
+		}
+		at(3, 22) // Thursday evening
+		if got := notices(t, lan); len(got) != 0 {
+			t.Fatalf("reminded before the last working day: %v", got)
+		}
+		at(4, 0) // Friday, the day it is due
+		if got := notices(t, lan); len(got) != 1 || got[0] != "deadline.reminder "+c.Number {
+			t.Fatalf("on the day it is due Lan has %v", got)
+		}
+		at(5, 0) // Saturday: past due
+		if got := notices(t, lan); len(got) != 2 || got[1] != "deadline.overdue "+c.Number {
+			t.Fatalf("after the deadline Lan has %v", got)
+		}
+		at(7, 12) // Monday noon: the working day after is not over
+		if got := notices(t, tinh); len(got) != 0 {
+			t.Fatalf("the province was told before a working day had passed: %v", got)
+		}
+		at(8, 0) // Tuesday
+		if got := notices(t, tinh); len(got) != 1 || got[0] != "deadline.escalation2 "+c.Number {
+			t.Fatalf("on Tuesday the province has %v", got)
+		}
+	})
+}
