@@ -19,7 +19,12 @@ type CaseEvent struct {
 // caller's transaction and in multi-row statements: for background work
 // that touches hundreds of cases in one pass (the deadline scanner).
 func AppendEvents(ctx context.Context, tx *store.Tx, evs []CaseEvent) error {
-	const chunk = 50
+	// SQLite looks $N parameters up in a list (quadratic in their number):
+	// small statements there; PostgreSQL pays a round trip per statement.
+	chunk := 50
+	if tx.Engine() == store.Postgres {
+		chunk = 500
+	}
 	for start := 0; start < len(evs); start += chunk {
 		part := evs[start:min(start+chunk, len(evs))]
 		var sb strings.Builder

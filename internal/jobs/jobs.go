@@ -147,7 +147,12 @@ type Pending struct {
 func (q *Queue) EnqueueMany(ctx context.Context, tx *store.Tx, kind string, jobs []Pending) error {
 	now := q.now()
 	wake := false
-	const chunk = 50
+	// SQLite looks $N parameters up in a list (quadratic in their number):
+	// small statements there; PostgreSQL pays a round trip per statement.
+	chunk := 50
+	if tx.Engine() == store.Postgres {
+		chunk = 500
+	}
 	for start := 0; start < len(jobs); start += chunk {
 		part := jobs[start:min(start+chunk, len(jobs))]
 		var sb strings.Builder

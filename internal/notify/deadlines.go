@@ -395,7 +395,7 @@ func (d *Deadlines) act(ctx context.Context, now time.Time, todo []*due, rc *rec
 // a time, and returns the ids it changed.
 func claimAll(ctx context.Context, tx *store.Tx, xs []*due, update string, args ...any) (map[int64]bool, error) {
 	out := make(map[int64]bool, len(xs))
-	const chunk = 100
+	chunk := 2 * rowsPerStatement(tx)
 	for start := 0; start < len(xs); start += chunk {
 		part := xs[start:min(start+chunk, len(xs))]
 		a := slices.Clone(args)

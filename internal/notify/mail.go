@@ -75,7 +75,7 @@ func (s *Service) queueMails(ctx context.Context, tx *store.Tx, mails []mailRow)
 		}
 	}
 	now := store.Millis(s.now())
-	const chunk = 50
+	chunk := rowsPerStatement(tx)
 	var pending []jobs.Pending
 	for start := 0; start < len(mails); start += chunk {
 		part := mails[start:min(start+chunk, len(mails))]

@@ -106,6 +106,16 @@ type row struct {
 	key  string
 }
 
+// rowsPerStatement is how many rows a multi-row statement writes: SQLite
+// looks $N parameters up in a list (quadratic in their number), while
+// PostgreSQL pays a round trip per statement.
+func rowsPerStatement(tx *store.Tx) int {
+	if tx.Engine() == store.Postgres {
+		return 500
+	}
+	return 50
+}
+
 // NotifyAll is Notify for many messages, in multi-row statements: a few
 // round trips for hundreds of notifications.
 func (s *Service) NotifyAll(ctx context.Context, tx *store.Tx, msgs []Message) (int, error) {
@@ -127,7 +137,7 @@ func (s *Service) NotifyAll(ctx context.Context, tx *store.Tx, msgs []Message) (
 		}
 	}
 	now := store.Millis(s.now())
-	const chunk = 50
+	chunk := rowsPerStatement(tx)
 	n := 0
 	var mails []mailRow
 	for start := 0; start < len(rows); start += chunk {
