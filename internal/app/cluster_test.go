@@ -183,3 +183,63 @@ func TestEachJobRunsOnceAcrossThreeInstances(t *testing.T) {
 func authUser(name, role, unit string) auth.NewUser {
 	return auth.NewUser{Username: name, FullName: name, Role: role, Unit: unit, Password: testenv.Password}
 }
+
+// Counsellors on three instances record contacts at the same moment: every
+// one gets its own number.
+func TestContactNumbersStayUniqueAcrossThreeInstances(t *testing.T) {
+	c := newCluster(t, 3)
+	ctx := context.Background()
+	u, _, err := c.instances[0].Auth.CreateUser(ctx, nil, authUser("cluster.counsellor", "counsellor", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := c.instances[0].Auth.CreateToken(ctx, u.ID, "cluster")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const clients, each = 12, 10
+	var mu sync.Mutex
+	numbers := map[string]int{}
+	var wg sync.WaitGroup
+	for w := 0; w < clients; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				body := `{"channel":"phone","type":"thanks","complete":true}`
+				req, _ := http.NewRequest("POST", c.proxy.URL+"/api/v1/contacts", strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+tok)
+				req.Header.Set("Content-Type", "application/json")
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				var out struct{ Data struct{ Number string } }
+				json.NewDecoder(res.Body).Decode(&out)
+				res.Body.Close()
+				if res.StatusCode != http.StatusCreated || out.Data.Number == "" {
+					t.Errorf("create contact: %d %+v", res.StatusCode, out)
+					return
+				}
+				mu.Lock()
+				numbers[out.Data.Number]++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(numbers) != clients*each {
+		t.Fatalf("%d distinct numbers for %d contacts", len(numbers), clients*each)
+	}
+	for n, k := range numbers {
+		if k != 1 {
+			t.Errorf("number %s given %d times", n, k)
+		}
+	}
+	for i := range c.hits {
+		if c.hits[i].Load() == 0 {
+			t.Fatalf("instance %d created nothing", i)
+		}
+	}
+}

@@ -101,6 +101,61 @@ func renameUser(ids []int64) writer {
 	}
 }
 
+// created posts a new record and returns where to read it back, or an
+// error when the server did not acknowledge it.
+func created(c *http.Client, base, token, path, body string) (string, error) {
+	res, err := send(c, "POST", base+path, token, body)
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	var out struct{ Data struct{ ID int64 } }
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != http.StatusCreated || out.Data.ID == 0 {
+		return "", fmt.Errorf("status %d %v", res.StatusCode, err) // not acknowledged
+	}
+	return fmt.Sprintf("%s/%d", path, out.Data.ID), nil
+}
+
+// createContact records a complete hotline contact as a counsellor; its
+// summary (sealed at rest) and its child must come back whole.
+func createContact(token string) writer {
+	return func(c *http.Client, base, _ string, w, n int) (*ack, error) {
+		summary := fmt.Sprintf("crash w%d n%06d: cháu bị đánh ở nhà", w, n)
+		path, err := created(c, base, token, "/api/v1/contacts", fmt.Sprintf(`{"channel":"phone","type":"about_child",
+			"urgency":"high","reasons":["bao_luc.the_chat"],"caller":{"kind":"adult","phone":"0912%06d","commune":"00004"},
+			"children":[{"name":"Trần Minh Khôi","age":9,"sex":"Nam","commune":"00004"}],"summary":%q,"complete":true}`, n%1000000, summary))
+		if err != nil {
+			return nil, err
+		}
+		return &ack{path: path, check: func(got map[string]any) error {
+			kids, _ := got["children"].([]any)
+			if got["summary"] != summary || len(kids) != 1 {
+				return fmt.Errorf("summary %v and %d children, want %q and one child", got["summary"], len(kids), summary)
+			}
+			return nil
+		}}, nil
+	}
+}
+
+// createChild registers a child in the registry as a commune officer; the
+// name, address and group must come back whole.
+func createChild(token string) writer {
+	return func(c *http.Client, base, _ string, w, n int) (*ack, error) {
+		address := fmt.Sprintf("Thôn %d, tổ %06d", w, n)
+		path, err := created(c, base, token, "/api/v1/children", fmt.Sprintf(`{"name":"Lò Thị Mai","dob":"2016-05-05",
+			"sex":"Nữ","commune":"00004","address":%q,"groups":["a"]}`, address))
+		if err != nil {
+			return nil, err
+		}
+		return &ack{path: path, check: func(got map[string]any) error {
+			if got["name"] != "Lò Thị Mai" || got["address"] != address {
+				return fmt.Errorf("name %v address %v, want Lò Thị Mai, %q", got["name"], got["address"], address)
+			}
+			return nil
+		}}, nil
+	}
+}
+
 // Writes from many clients at once, SIGKILL at random moments (at least 20
 // times), restart: every acknowledged write is present and whole, and the
 // audit chain verifies.
@@ -120,6 +175,19 @@ func TestAcknowledgedWritesSurviveSIGKILL(t *testing.T) {
 				t.Fatal(err)
 			}
 			token := strings.TrimSpace(tokOut)
+			tokenOf := func(name, role string, unit ...string) string {
+				args := append([]string{"user", "add", "--name", name, "--role", role}, unit...)
+				if _, err := run(t, envMap, args...); err != nil {
+					t.Fatal(err)
+				}
+				out, err := run(t, envMap, "token", "create", "--user", name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return strings.TrimSpace(out)
+			}
+			counsellor := tokenOf("crash.counsellor", "counsellor")
+			officer := tokenOf("crash.officer", "commune_officer", "--unit", "00004")
 			env := []string{"TREEM_DB=" + dsn, "TREEM_KEY_FILE=" + envMap["TREEM_KEY_FILE"]}
 			if engine == store.SQLite {
 				env = append(env, "TREEM_SQLITE_SYNC=FULL")
@@ -151,7 +219,7 @@ func TestAcknowledgedWritesSurviveSIGKILL(t *testing.T) {
 				}
 				s.kill()
 			}
-			writers := []writer{renameUser(ids)}
+			writers := []writer{renameUser(ids), createContact(counsellor), createChild(officer)}
 
 			var mu sync.Mutex
 			var acks []*ack

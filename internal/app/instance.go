@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -112,6 +113,12 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (
 		d.close()
 		return nil, fmt.Errorf("schedule the deadline scanner: %w", err)
 	}
+	if cfg.Demo {
+		if err := demo.SeedCases(cliContext(ctx, env.Getenv), d.DB, d.Auth, cs); err != nil {
+			d.close()
+			return nil, fmt.Errorf("seed demo cases: %w", err)
+		}
+	}
 	srv, err := web.New(web.Deps{Log: log, DB: d.DB, Keys: d.Keys, Audit: d.Audit, Auth: d.Auth, I18n: d.I18n,
 		Children: kids, Hotline: hl, Cases: cs, Indicators: ind, Notify: nt, Now: env.Now, TrustProxy: cfg.TrustProxy,
 		SecureCookies: cfg.Secure, Demo: cfg.Demo})
@@ -164,15 +171,23 @@ func (i *Instance) Close() {
 }
 
 // openIndicators builds the indicator engine with every area's fact
-// source. Until the registry, hotline and case areas provide theirs, the
-// stand-ins count their own tables when asked (--indicator-standins).
+// source: the returns, the cases (cases.FactSources). Until the registry
+// and hotline provide theirs, the stand-ins count their own tables when
+// asked (--indicator-standins); a real source replaces the stand-in of the
+// same name.
 func openIndicators(ctx context.Context, d *Services, standins bool) (*indicators.Service, error) {
 	sources := []facts.Source{indicators.ReturnsSource{}}
+	sources = append(sources, cases.FactSources()...)
 	if standins {
 		if err := standin.Install(ctx, d.DB); err != nil {
 			return nil, err
 		}
-		sources = append(sources, standin.Sources()...)
+		// An area's real source replaces the stand-in of the same name.
+		for _, st := range standin.Sources() {
+			if !slices.ContainsFunc(sources, func(s facts.Source) bool { return s.Name() == st.Name() }) {
+				sources = append(sources, st)
+			}
+		}
 	}
 	e, err := indicators.New(ctx, d.DB, geo.Default(), sources, indicators.Config{}, d.Now, d.Log)
 	if err != nil {

@@ -98,6 +98,9 @@ func (s *Service) commit(ctx context.Context, p *auth.Principal, c *Case, fn fun
 			secret, c.Version+1); err != nil {
 			return err
 		}
+		if err := touch(ctx, tx, c.ID, c.Children, store.Millis(now)); err != nil {
+			return err
+		}
 		detail := ""
 		if ch.detail != nil {
 			if t, ok := ch.detail["to"].(string); ok {

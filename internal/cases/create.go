@@ -332,10 +332,11 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewCase) (*C
 			assigned = c.AssignedTo
 		}
 		err = tx.QueryRowContext(ctx, `INSERT INTO cases (number, commune, province, step, step_at, risk, source, summary,
-			abuse_forms, assigned_to, confidential, perpetrator, version, received_at, created_at, created_by, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $14, $15, $16) RETURNING id`,
+			abuse_forms, assigned_to, confidential, perpetrator, version, received_at, created_at, created_by, updated_at, received_on)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $14, $15, $16, $17) RETURNING id`,
 			c.Number, c.Commune, c.Province, c.Step, store.Millis(now), c.Risk, c.Source, sum, strings.Join(forms, ","),
-			assigned, b2i(c.Confidential), perp, store.Millis(received), store.Millis(now), byID, store.Millis(now)).Scan(&c.ID)
+			assigned, b2i(c.Confidential), perp, store.Millis(received), store.Millis(now), byID, store.Millis(now),
+			dayNum(received)).Scan(&c.ID)
 		if err != nil {
 			return fmt.Errorf("insert case: %w", err)
 		}
@@ -373,6 +374,9 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, in NewCase) (*C
 			detail["contact_id"] = contact
 		}
 		if err := appendEvent(ctx, tx, c.ID, Event{At: now, ActorID: byID, ActorName: byName, Kind: "created", Detail: detail}, nil, 1); err != nil {
+			return err
+		}
+		if err := touch(ctx, tx, c.ID, c.Children, store.Millis(now)); err != nil {
 			return err
 		}
 		return s.Audit.Append(ctx, tx, audit.Event{Action: "case.create", RecordType: "case", RecordID: itoa(c.ID),

@@ -131,20 +131,30 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) (Page, 
 		}
 		order = `c.received_at DESC, c.id DESC`
 	}
+	// The count of an overdue list without a step filter reads the
+	// deadlines' index alone.
+	countFrom, countCond := from, ""
+	if f.Overdue && f.Step == "" {
+		countFrom = `case_deadlines d`
+	}
 	switch f.Step {
 	case "":
 	case "open":
-		where = append(where, `c.step <> 'closed' AND c.step <> 'transferred'`)
-	default:
+		where = append(where, `c.step <> 'closed'`, `c.step <> 'transferred'`)
+	case StepClosed, StepTransferred:
 		where = append(where, `c.step = `+arg(f.Step))
+	default:
+		// The open terms let the open-cases indexes serve the query.
+		where = append(where, `c.step = `+arg(f.Step), `c.step <> 'closed'`, `c.step <> 'transferred'`)
 	}
 	cond := ""
 	if len(where) > 0 {
 		cond = " WHERE " + strings.Join(where, " AND ")
 	}
+	countCond = cond
 	q := s.DB.Read()
 	var total int
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+from+cond, args...).Scan(&total); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+countFrom+countCond, args...).Scan(&total); err != nil {
 		return Page{}, err
 	}
 	lim := arg(f.Limit + 1)

@@ -11,6 +11,7 @@ import (
 
 	"treem/internal/audit"
 	"treem/internal/auth"
+	"treem/internal/children"
 	"treem/internal/dates"
 	"treem/internal/errs"
 	"treem/internal/store"
@@ -645,6 +646,181 @@ func (s *Service) SetPerpetrator(ctx context.Context, p *auth.Principal, id int6
 	err = s.commit(ctx, p, c, func(tx *store.Tx, now time.Time) (change, error) {
 		_, err := tx.ExecContext(ctx, `UPDATE cases SET perpetrator = $1 WHERE id = $2`, b, c.ID)
 		return change{kind: "perpetrator", audit: "case.perpetrator.update"}, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.visible(ctx, s.DB.Read(), p, id)
+}
+
+// ReportInput adds a report to a case (Mẫu 01): another call about the
+// same children, a hotline contact, a report from the police or a school.
+type ReportInput struct {
+	Version    int       `json:"version"`
+	Source     string    `json:"source"`
+	ContactID  int64     `json:"contact_id,omitempty"`
+	ReceivedAt string    `json:"received_at"`
+	Reporter   *Reporter `json:"reporter,omitempty"`
+	Content    string    `json:"content"`
+}
+
+// AddReport records a further report on the case.
+func (s *Service) AddReport(ctx context.Context, p *auth.Principal, id int64, in ReportInput) (*Case, error) {
+	c, err := s.writable(ctx, p, id, in.Version, auth.PermCaseWrite)
+	if err != nil {
+		return nil, err
+	}
+	v := errs.Validation()
+	if !valid(Sources, in.Source) {
+		v.Field("source", "cases.source_invalid", "code", in.Source, "valid", list(Sources))
+	}
+	received := s.Now()
+	if in.ReceivedAt != "" {
+		t, ok := parseTime(in.ReceivedAt)
+		if !ok || t.After(s.Now().Add(5*time.Minute)) {
+			v.Field("received_at", "cases.time_invalid")
+		} else {
+			received = t
+		}
+	}
+	content := strings.TrimSpace(in.Content)
+	if content == "" {
+		v.Field("content", "cases.required")
+	} else if len(content) > maxSummary {
+		v.Field("content", "cases.text_too_long", "max", maxSummary)
+	}
+	if in.ContactID != 0 {
+		if s.Hotline == nil {
+			v.Field("contact_id", "cases.contact_unknown")
+		} else if _, err := s.Hotline.Get(ctx, p, in.ContactID); err != nil {
+			v.Field("contact_id", "cases.contact_unknown")
+		}
+	}
+	if err := v.OrNil(); err != nil {
+		return nil, err
+	}
+	rep := Reporter{}
+	if in.Reporter != nil {
+		rep = *in.Reporter
+	}
+	data, err := s.sealJSON(sealReport, map[string]any{"reporter": rep, "content": content})
+	if err != nil {
+		return nil, err
+	}
+	byID, _ := actor(ctx, p)
+	err = s.commit(ctx, p, c, func(tx *store.Tx, now time.Time) (change, error) {
+		var contact any
+		if in.ContactID != 0 {
+			contact = in.ContactID
+		}
+		var rid int64
+		if err := tx.QueryRowContext(ctx, `INSERT INTO case_reports (case_id, source, contact_id, received_at, data, created_at, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, c.ID, in.Source, contact, store.Millis(received), data, store.Millis(now), byID).Scan(&rid); err != nil {
+			return change{}, err
+		}
+		detail := map[string]any{"report_id": rid, "source": in.Source}
+		if in.ContactID != 0 {
+			detail["contact_id"] = in.ContactID
+		}
+		return change{kind: "report", detail: detail, audit: "case.report"}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.visible(ctx, s.DB.Read(), p, id)
+}
+
+// IncidentInput adds an incident to a case.
+type IncidentInput struct {
+	Version int `json:"version"`
+	Incident
+}
+
+// AddIncident records an incident (form of abuse, date, setting, place);
+// its form joins the case's forms (sexual abuse makes it confidential).
+func (s *Service) AddIncident(ctx context.Context, p *auth.Principal, id int64, in IncidentInput) (*Case, error) {
+	c, err := s.writable(ctx, p, id, in.Version, auth.PermCaseWrite)
+	if err != nil {
+		return nil, err
+	}
+	v := errs.Validation()
+	inc := s.checkIncident(v, 0, in.Incident)
+	if err := renameIncident(v.OrNil()); err != nil {
+		return nil, err
+	}
+	byID, _ := actor(ctx, p)
+	err = s.commit(ctx, p, c, func(tx *store.Tx, now time.Time) (change, error) {
+		if err := s.insertIncident(ctx, tx, c.ID, inc, byID, now); err != nil {
+			return change{}, err
+		}
+		if !slices.Contains(c.AbuseForms, inc.Form) {
+			forms := append(slices.Clone(c.AbuseForms), inc.Form)
+			conf := c.Confidential || inc.Form == SexualAbuse
+			if _, err := tx.ExecContext(ctx, `UPDATE cases SET abuse_forms = $1, confidential = $2 WHERE id = $3`,
+				strings.Join(forms, ","), b2i(conf), c.ID); err != nil {
+				return change{}, err
+			}
+		}
+		return change{kind: "incident", detail: map[string]any{"form": inc.Form, "setting": inc.Setting}, audit: "case.incident"}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.visible(ctx, s.DB.Read(), p, id)
+}
+
+// renameIncident names an incident's fields as the request did.
+func renameIncident(err error) error {
+	if err == nil {
+		return nil
+	}
+	e := errs.As(err)
+	c := *e
+	c.Fields = map[string]errs.FieldError{}
+	for n, fe := range e.Fields {
+		c.Fields[strings.TrimPrefix(n, "incidents.0.")] = fe
+	}
+	return &c
+}
+
+// ChildInput adds a child to a case: a registry id, or a new child.
+type ChildInput struct {
+	Version int      `json:"version"`
+	Child   ChildRef `json:"child"`
+}
+
+// AddChild adds a child to the case (creating a new one in the registry
+// when it is given by name, date of birth and sex).
+func (s *Service) AddChild(ctx context.Context, p *auth.Principal, id int64, in ChildInput) (*Case, error) {
+	c, err := s.writable(ctx, p, id, in.Version, auth.PermCaseWrite)
+	if err != nil {
+		return nil, err
+	}
+	childID := in.Child.ID
+	if childID != 0 {
+		if _, err := s.Children.Get(ctx, p, childID); err != nil {
+			return nil, errs.Validation().Field("child", "cases.child_unknown", "id", childID)
+		}
+		if slices.Contains(c.Children, childID) {
+			return c, nil
+		}
+	} else {
+		ci := children.Input{Name: &in.Child.Name, DOB: &in.Child.DOB, Sex: &in.Child.Sex, Commune: &c.Commune}
+		if in.Child.PID != "" {
+			ci.PID = &in.Child.PID
+		}
+		ch, err := s.Children.Create(ctx, p, ci)
+		if err != nil {
+			return nil, err
+		}
+		childID = ch.ID
+	}
+	err = s.commit(ctx, p, c, func(tx *store.Tx, now time.Time) (change, error) {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO case_children (case_id, child_id) VALUES ($1, $2)`, c.ID, childID); err != nil {
+			return change{}, err
+		}
+		c.Children = append(c.Children, childID) // touched with the others
+		return change{kind: "child", detail: map[string]any{"child_id": childID}, audit: "case.child"}, nil
 	})
 	if err != nil {
 		return nil, err

@@ -254,14 +254,25 @@ func (s *Service) isCommune(code string) bool {
 	return ok && u.Level == geo.LevelCommune
 }
 
-// nextNumber takes the next contact number of the year inside tx: the
-// counter row is updated in the same transaction, so numbers stay unique
-// however many instances create contacts.
-func nextNumber(ctx context.Context, tx *store.Tx, at time.Time) (string, error) {
+// nextNumber takes the next contact number of the year. On SQLite the
+// counter row is updated inside tx (there is one writer, so it costs no
+// wait). On PostgreSQL it is taken in its own short transaction on the
+// store's autonomous pool: inside tx the row lock would be held until the
+// whole contact commits and serialise every creation in the country behind
+// it. Numbers stay unique
+// however many instances create contacts; a creation that fails after
+// taking its number leaves a gap, as a sequence would.
+func (s *Service) nextNumber(ctx context.Context, tx *store.Tx, at time.Time) (string, error) {
 	year := at.In(i18n.Vietnam).Year()
+	const q = `INSERT INTO hotline_counters (year, last) VALUES ($1, 1)
+		ON CONFLICT (year) DO UPDATE SET last = hotline_counters.last + 1 RETURNING last`
 	var n int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO hotline_counters (year, last) VALUES ($1, 1)
-		ON CONFLICT (year) DO UPDATE SET last = hotline_counters.last + 1 RETURNING last`, year).Scan(&n)
+	var err error
+	if tx.Engine() == store.Postgres {
+		err = s.db.Autonomous().QueryRowContext(ctx, q, year).Scan(&n)
+	} else {
+		err = tx.QueryRowContext(ctx, q, year).Scan(&n)
+	}
 	if err != nil {
 		return "", fmt.Errorf("next contact number: %w", err)
 	}
@@ -291,7 +302,7 @@ type base struct {
 // and number.
 func (s *Service) insert(ctx context.Context, tx *store.Tx, b base, rec *record) (int64, string, error) {
 	now := s.now()
-	number, err := nextNumber(ctx, tx, b.started)
+	number, err := s.nextNumber(ctx, tx, b.started)
 	if err != nil {
 		return 0, "", err
 	}

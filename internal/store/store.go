@@ -73,6 +73,7 @@ type DB struct {
 	Lanes  int
 	write  *sql.DB // SQLite: one connection; PostgreSQL: the pool
 	read   *sql.DB // SQLite: the reader pool; PostgreSQL: the same pool
+	side   *sql.DB // PostgreSQL: a small pool for statements that commit on their own
 
 	reqs      chan *writeReq
 	stmtMu    sync.Mutex
@@ -131,7 +132,15 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 			pool.Close()
 			return nil, fmt.Errorf("connect to postgres: %w", err)
 		}
-		db.write, db.read = pool, pool
+		side, err := sql.Open("pgx", target)
+		if err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		side.SetMaxOpenConns(4)
+		side.SetMaxIdleConns(4)
+		side.SetConnMaxIdleTime(5 * time.Minute)
+		db.write, db.read, db.side = pool, pool, side
 		close(db.writerOut)
 	}
 	return db, nil
@@ -209,9 +218,21 @@ func (db *DB) openSQLite(ctx context.Context, path string, opt Options) error {
 // Read returns the pool for queries. On SQLite its connections cannot write.
 func (db *DB) Read() *sql.DB { return db.read }
 
+// Autonomous returns, on PostgreSQL, a small pool of its own for short
+// statements that must commit on their own while a transaction is open
+// (taking the next number of a counter without holding its row lock until
+// the whole transaction ends). It is separate from the main pool because
+// transactions waiting for a main-pool connection to run such a statement
+// could otherwise hold every connection and wait for ever. nil on SQLite,
+// where the single writer makes it needless.
+func (db *DB) Autonomous() *sql.DB { return db.side }
+
 // Pools returns the connection pools for metrics: name → pool.
 func (db *DB) Pools() map[string]*sql.DB {
 	if db.read == db.write {
+		if db.side != nil {
+			return map[string]*sql.DB{"main": db.read, "autonomous": db.side}
+		}
 		return map[string]*sql.DB{"main": db.read}
 	}
 	return map[string]*sql.DB{"read": db.read, "write": db.write}
@@ -239,6 +260,9 @@ func (db *DB) Close() error {
 	}
 	if db.read != nil && db.read != db.write {
 		errR = db.read.Close()
+	}
+	if db.side != nil {
+		errR = errors.Join(errR, db.side.Close())
 	}
 	return errors.Join(errW, errR)
 }

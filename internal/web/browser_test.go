@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"treem/internal/auth"
 	"treem/internal/demo"
 	"treem/internal/testenv"
 	"treem/internal/web"
@@ -117,7 +119,7 @@ func TestEveryRoleOpensEveryPageInABrowser(t *testing.T) {
 				if err != nil {
 					t.Fatalf("sign in as %s: %v", acc.Username, err)
 				}
-				for _, href := range web.NavHrefs(acc.Role) {
+				for _, href := range append(web.NavHrefs(acc.Role), extraPages(acc)...) {
 					// A page that never finishes fails this test, not the whole run.
 					pctx, cancelPage := context.WithTimeout(ctx, 20*time.Second)
 					err := chromedp.Do(pctx, chromedp.Navigate(h.URL+href), chromedp.WaitReady(chromedp.CSS("#main")))
@@ -154,4 +156,27 @@ func TestEveryRoleOpensEveryPageInABrowser(t *testing.T) {
 			})
 		}
 	}
+}
+
+// extraPages are pages beyond the navigation a demo account opens: the
+// demo cases of its unit (cases 1–4 are in 00004, 5–7 in 00008; case 3 is
+// confidential), the new-case form, the break-glass log, the calendar.
+func extraPages(acc demo.Account) []string {
+	has := func(p auth.Perm) bool { return slices.Contains(auth.Grants(acc.Role), p) }
+	var out []string
+	if has(auth.PermCaseRead) {
+		if acc.Unit == "00008" {
+			out = append(out, "/cases/5", "/cases/6")
+		} else {
+			out = append(out, "/cases/1", "/cases/3", "/cases/4")
+		}
+		out = append(out, "/cases/access-log")
+	}
+	if has(auth.PermCaseWrite) {
+		out = append(out, "/cases/new")
+	}
+	if has(auth.PermSettings) {
+		out = append(out, "/holidays")
+	}
+	return out
 }

@@ -168,6 +168,45 @@ var matrix = map[string]routeCase{
 	"POST /notifications/{id}/read":        {params: []string{"id"}, form: true},
 	"GET /api/v1/notifications":            {},
 	"POST /api/v1/notifications/{id}/read": {params: []string{"id"}, body: `{}`},
+
+	// Case management (issue 5).
+	"GET /cases":                                   {},
+	"GET /cases/new":                               {},
+	"POST /cases":                                  {body: "commune=", form: true},
+	"GET /cases/access-log":                        {},
+	"GET /cases/{id}":                              {params: []string{"id"}, kind: "case", scoped: true},
+	"POST /cases/{id}/transitions":                 {params: []string{"id"}, kind: "case", body: "to=", form: true, scoped: true},
+	"POST /cases/{id}/notes":                       {params: []string{"id"}, kind: "case", body: "text=", form: true, scoped: true},
+	"POST /cases/{id}/assessments":                 {params: []string{"id"}, kind: "case", body: "kind=", form: true, scoped: true},
+	"POST /cases/{id}/emergency-measures":          {params: []string{"id"}, kind: "case", body: "measure=", form: true, scoped: true},
+	"POST /cases/{id}/plans":                       {params: []string{"id"}, kind: "case", body: "goals=", form: true, scoped: true},
+	"POST /cases/{id}/reviews":                     {params: []string{"id"}, kind: "case", body: "outcome=", form: true, scoped: true},
+	"POST /cases/{id}/perpetrator":                 {params: []string{"id"}, kind: "case", body: "p_name=", form: true, scoped: true},
+	"POST /cases/{id}/access":                      {params: []string{"id"}, kind: "case", body: "reason=", form: true, scoped: true},
+	"GET /holidays":                                {},
+	"POST /holidays":                               {body: "day=", form: true},
+	"POST /holidays/{day}/delete":                  {params: []string{"day"}, kind: "holiday", form: true},
+	"GET /api/v1/cases":                            {},
+	"POST /api/v1/cases":                           {body: `{}`},
+	"GET /api/v1/cases/access-log":                 {},
+	"GET /api/v1/cases/{id}":                       {params: []string{"id"}, kind: "case", scoped: true},
+	"PATCH /api/v1/cases/{id}":                     {params: []string{"id"}, kind: "case", body: `{}`, scoped: true},
+	"GET /api/v1/cases/{id}/timeline":              {params: []string{"id"}, kind: "case", scoped: true},
+	"POST /api/v1/cases/{id}/transitions":          {params: []string{"id"}, kind: "case", body: `{}`, scoped: true},
+	"POST /api/v1/cases/{id}/assessments":          {params: []string{"id"}, kind: "case", body: `{}`, scoped: true},
+	"POST /api/v1/cases/{id}/emergency-measures":   {params: []string{"id"}, kind: "case", body: `{}`, scoped: true},
+	"POST /api/v1/cases/{id}/plans":                {params: []string{"id"}, kind: "case", body: `{}`, scoped: true},
+	"POST /api/v1/cases/{id}/plans/{pid}/approval": {params: []string{"id", "pid"}, kind: "case", body: `{}`, scoped: true},
+	"POST /api/v1/cases/{id}/reviews":              {params: []string{"id"}, kind: "case", body: `{}`, scoped: true},
+	"POST /api/v1/cases/{id}/reports":              {params: []string{"id"}, kind: "case", body: `{}`, scoped: true},
+	"POST /api/v1/cases/{id}/incidents":            {params: []string{"id"}, kind: "case", body: `{}`, scoped: true},
+	"POST /api/v1/cases/{id}/children":             {params: []string{"id"}, kind: "case", body: `{}`, scoped: true},
+	"POST /api/v1/cases/{id}/notes":                {params: []string{"id"}, kind: "case", body: `{}`, scoped: true},
+	"PUT /api/v1/cases/{id}/perpetrator":           {params: []string{"id"}, kind: "case", body: `{}`, scoped: true},
+	"POST /api/v1/cases/{id}/access":               {params: []string{"id"}, kind: "case", body: `{}`, scoped: true},
+	"GET /api/v1/holidays":                         {},
+	"PUT /api/v1/holidays/{day}":                   {params: []string{"day"}, kind: "holiday", body: `{}`},
+	"DELETE /api/v1/holidays/{day}":                {params: []string{"day"}, kind: "holiday"},
 }
 
 func newFixtures(t *testing.T, h *testenv.Env) *fixtures {
@@ -213,6 +252,19 @@ func newFixtures(t *testing.T, h *testenv.Env) *fixtures {
 	}
 	fx.in["contact"] = map[string]string{"id": contact("00004"), "aid": "1"}
 	fx.out["contact"] = map[string]string{"id": contact("25747"), "aid": "1"}
+	// Cases: one in commune 00004, one in 25747.
+	newCase := func(c *testenv.Client, commune string) string {
+		res := c.Post(t, "/api/v1/cases", `{"commune":"`+commune+`","children":[{"name":"Lò Thị Ma Trận","dob":"2016","sex":"Nữ"}],
+			"source":"commune","summary":"matrix fixture","abuse_forms":["bo_mat"],"risk":"low"}`)
+		if res.Code != http.StatusCreated {
+			t.Fatalf("fixture case: %s", res)
+		}
+		return fmt.Sprint(res.Data(t)["id"])
+	}
+	fx.in["case"] = map[string]string{"id": newCase(inside, "00004"), "pid": "1"}
+	fx.out["case"] = map[string]string{"id": newCase(outside, "25747"), "pid": "1"}
+	fx.in["holiday"] = map[string]string{"day": "2031-13-40"}
+	fx.out["holiday"] = fx.in["holiday"]
 	fx.in["ref"] = map[string]string{"kind": "reason", "code": "no-such-code"}
 	fx.out["ref"] = fx.in["ref"]
 	return fx

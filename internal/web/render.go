@@ -237,6 +237,7 @@ type navItem struct {
 var navigation = []navItem{
 	{Href: "/", Key: "nav.home"},
 	{Href: "/children", Key: "nav.children", Perm: auth.PermChildRead},
+	{Href: "/cases", Key: "nav.cases", Perm: auth.PermCaseRead},
 	{Href: "/indicators", Key: "nav.indicators", Perm: auth.PermIndicators},
 	{Href: "/returns", Key: "nav.returns", Any: []auth.Perm{auth.PermReturnsEnter, auth.PermReturnsAppr}},
 	{Href: "/units", Key: "nav.units"},

@@ -8,6 +8,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -32,6 +33,8 @@ func run(args []string) error {
 	seed := fs.Uint64("seed", 1, "seed of the synthetic set")
 	out := fs.String("out", "", "write registry.csv and queries.csv to this directory")
 	verbose := fs.Bool("v", false, "list a sample of the reports the matcher got wrong")
+	pg := fs.String("pg", "", "also run the pg_trgm peer in this PostgreSQL database (postgres://…)")
+	pgLimit := fs.Int("pg-reports", 0, "run only the first N reports through the peer (0: all)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -60,6 +63,9 @@ func run(args []string) error {
 	res := quality.Evaluate(ix, set)
 	res.Print(os.Stdout, *verbose)
 	runtime.KeepAlive(ix)
+	if *pg != "" {
+		return pgPeer(context.Background(), *pg, set, *pgLimit)
+	}
 	return nil
 }
 

@@ -42,6 +42,9 @@ CREATE TABLE cases (
 CREATE INDEX cases_commune ON cases (commune, received_at);
 CREATE INDEX cases_province ON cases (province, received_at);
 CREATE INDEX cases_step ON cases (step, received_at);
+-- Open cases (the lists' usual filter) by unit.
+CREATE INDEX cases_open_commune ON cases (commune, received_at) WHERE step <> 'closed' AND step <> 'transferred';
+CREATE INDEX cases_open_province ON cases (province, received_at) WHERE step <> 'closed' AND step <> 'transferred';
 CREATE INDEX cases_assigned ON cases (assigned_to, step) WHERE assigned_to IS NOT NULL;
 CREATE INDEX cases_transfer ON cases (transfer_to) WHERE transfer_to <> '';
 CREATE INDEX cases_received ON cases (received_at, id);
@@ -118,10 +121,13 @@ CREATE TABLE case_deadlines (
     created_at BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX case_deadlines_case ON case_deadlines (case_id);
-CREATE INDEX case_deadlines_open ON case_deadlines (due_at) WHERE done_at IS NULL;
-CREATE INDEX case_deadlines_user ON case_deadlines (assigned_to, due_at) WHERE done_at IS NULL;
-CREATE INDEX case_deadlines_commune ON case_deadlines (commune, due_at) WHERE done_at IS NULL;
-CREATE INDEX case_deadlines_province ON case_deadlines (province, due_at) WHERE done_at IS NULL;
+-- Open deadlines by due time, overall and per assignee, commune and
+-- province: the deadline scanner and the overdue lists read only these
+-- (covering, partial) indexes.
+CREATE INDEX case_deadlines_open ON case_deadlines (due_at, case_id) WHERE done_at IS NULL;
+CREATE INDEX case_deadlines_user ON case_deadlines (assigned_to, due_at, case_id) WHERE done_at IS NULL;
+CREATE INDEX case_deadlines_commune ON case_deadlines (commune, due_at, case_id) WHERE done_at IS NULL;
+CREATE INDEX case_deadlines_province ON case_deadlines (province, due_at, case_id) WHERE done_at IS NULL;
 
 -- The one timeline of a case. detail is JSON without personal data (ids,
 -- codes); secret is sealed JSON for free text (reasons, notes).
