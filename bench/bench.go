@@ -72,6 +72,13 @@ func FreeAddr(tb testing.TB) string {
 // and waits until /readyz answers; it returns the time that took.
 func Start(tb testing.TB, env []string, args ...string) (*Server, time.Duration) {
 	tb.Helper()
+	return StartWait(tb, 30*time.Second, env, args...)
+}
+
+// StartWait is Start with a longer wait, for servers that load a large
+// database before they listen.
+func StartWait(tb testing.TB, wait time.Duration, env []string, args ...string) (*Server, time.Duration) {
+	tb.Helper()
 	addr := FreeAddr(tb)
 	cmd := exec.Command(Binary(tb), append([]string{"serve", "--addr", addr, "--log-level", "warn"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
@@ -84,7 +91,7 @@ func Start(tb testing.TB, env []string, args ...string) (*Server, time.Duration)
 	s := &Server{URL: "http://" + addr, Cmd: cmd, Env: env}
 	tb.Cleanup(s.Stop)
 	client := &http.Client{Timeout: time.Second}
-	for time.Since(start) < 30*time.Second {
+	for time.Since(start) < wait {
 		res, err := client.Get(s.URL + "/readyz")
 		if err == nil {
 			res.Body.Close()
@@ -94,7 +101,7 @@ func Start(tb testing.TB, env []string, args ...string) (*Server, time.Duration)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-	tb.Fatalf("treem did not become ready in 30 s:\n%s", logs.String())
+	tb.Fatalf("treem did not become ready in %v:\n%s", wait, logs.String())
 	return nil, 0
 }
 

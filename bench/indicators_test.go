@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"treem/internal/children"
 )
 
 // indicatorScale is the data size: national (issue 6: 2 million children
@@ -163,14 +165,13 @@ func plainSQL(b *testing.B, dsn string, year int) {
 	defer db.Close()
 	ctx := context.Background()
 	start, end := year*10000+101, year*10000+1231
+	// The registry's figures as the verifier computes them.
+	csc, _ := children.FactSource{}.CheckSQL("m_csc")
+	helped, _ := children.FactSource{}.CheckSQL("m_csc_helped")
 	queries := map[string]string{
-		"csc_total by commune": `SELECT c.commune_code, COUNT(DISTINCT c.id) FROM standin_children c JOIN standin_child_groups g ON g.child_id = c.id
-			WHERE g.start_on <= $2 AND g.end_on >= $1 GROUP BY c.commune_code`,
-		"csc_helped by commune": `SELECT c.commune_code, COUNT(DISTINCT c.id) FROM standin_children c JOIN standin_supports s ON s.child_id = c.id
-			WHERE s.status = 'delivered' AND s.given_on BETWEEN $1 AND $2
-			AND EXISTS (SELECT 1 FROM standin_child_groups g WHERE g.child_id = c.id AND g.start_on <= $2 AND g.end_on >= $1)
-			GROUP BY c.commune_code`,
-		"hotline contacts national": `SELECT COUNT(*) FROM standin_contacts WHERE started_on BETWEEN $1 AND $2`,
+		"csc_total by commune":      csc,
+		"csc_helped by commune":     helped,
+		"hotline contacts national": `SELECT COUNT(*) FROM contacts WHERE started_on BETWEEN $1 AND $2`,
 		"abuse cases national":      `SELECT COUNT(*) FROM standin_cases WHERE received_on BETWEEN $1 AND $2`,
 	}
 	var total time.Duration

@@ -36,19 +36,32 @@ import (
 //
 //	go test ./bench -run '^$' -bench Registry -benchtime 1x -timeout 2h
 //
-// TREEM_BENCH_CHILDREN changes the size (default 2,000,000).
+// TREEM_BENCH_CHILDREN changes the size (default 2,000,000);
+// TREEM_BENCH_ENGINES=sqlite runs one engine; TREEM_BENCH_KEEP=DIR keeps the
+// SQLite database there and reuses it on the next run (writing 2 million
+// children takes a while).
 func BenchmarkRegistry(b *testing.B) {
 	n := 2_000_000
 	if s := os.Getenv("TREEM_BENCH_CHILDREN"); s != "" {
 		n, _ = strconv.Atoi(s)
 	}
-	for _, engine := range []string{"sqlite", "postgres"} {
+	engines := []string{"sqlite", "postgres"}
+	if e := os.Getenv("TREEM_BENCH_ENGINES"); e != "" {
+		engines = strings.Split(e, ",")
+	}
+	for _, engine := range engines {
 		b.Run(engine, func(b *testing.B) {
-			dsn := "sqlite:" + filepath.Join(b.TempDir(), "treem.db")
+			dir, reuse := b.TempDir(), false
+			if keep := os.Getenv("TREEM_BENCH_KEEP"); keep != "" && engine == "sqlite" {
+				dir = keep
+				_, err := os.Stat(filepath.Join(dir, "treem.db"))
+				reuse = err == nil
+			}
+			dsn := "sqlite:" + filepath.Join(dir, "treem.db")
 			if engine == "postgres" {
 				dsn = Postgres(b)
 			}
-			registry(b, engine, dsn, n)
+			registry(b, engine, dsn, dir, n, reuse)
 		})
 	}
 }
@@ -57,23 +70,26 @@ type registryQuery struct {
 	Name, DOB, Sex, Commune string
 }
 
-func registry(b *testing.B, engine, dsn string, n int) {
-	dir := b.TempDir()
+func registry(b *testing.B, engine, dsn, dir string, n int, reuse bool) {
 	env := []string{"TREEM_DB=" + dsn, "TREEM_KEY_FILE=" + filepath.Join(dir, "bench.key")}
-	Run(b, env, "keys", "init")
-	Run(b, env, "migrate")
-	Run(b, env, "user", "add", "--name", "bench.analyst", "--role", "analyst")
+	if !reuse {
+		Run(b, env, "keys", "init")
+		Run(b, env, "migrate")
+		Run(b, env, "user", "add", "--name", "bench.analyst", "--role", "analyst")
+	}
 	tok := strings.TrimSpace(Run(b, env, "token", "create", "--user", "bench.analyst"))
 
 	ctx := context.Background()
 	t0 := time.Now()
-	queries, err := fillRegistry(ctx, dsn, n)
+	queries, err := fillRegistry(ctx, dsn, n, reuse)
 	if err != nil {
 		b.Fatal(err)
 	}
-	fmt.Printf("\n%s: %d children written in %v\n", engine, n, time.Since(t0).Round(time.Second))
+	if !reuse {
+		fmt.Printf("\n%s: %d children written in %v\n", engine, n, time.Since(t0).Round(time.Second))
+	}
 
-	s, ready := Start(b, env)
+	s, ready := StartWait(b, 10*time.Minute, env)
 	defer s.Stop()
 	fmt.Printf("%s: ready to search %v after start; resident memory %.0f MiB\n", engine, ready.Round(time.Millisecond), s.RSS(b))
 
@@ -113,7 +129,9 @@ func registry(b *testing.B, engine, dsn string, n int) {
 
 // fillRegistry writes n children with their groups and returns reworded
 // reports of some of them to search for.
-func fillRegistry(ctx context.Context, dsn string, n int) ([]registryQuery, error) {
+// With reuse the children are already there: only the reports are made
+// again (the same seed gives the same children).
+func fillRegistry(ctx context.Context, dsn string, n int, reuse bool) ([]registryQuery, error) {
 	db, err := store.Open(ctx, dsn, store.Options{})
 	if err != nil {
 		return nil, err
@@ -181,6 +199,9 @@ func fillRegistry(ctx context.Context, dsn string, n int) ([]registryQuery, erro
 				w := synth.Reword(c, r)
 				queries = append(queries, registryQuery{Name: w.Name, DOB: w.DOBText, Sex: w.Sex.String(), Commune: w.Commune})
 			}
+		}
+		if reuse {
+			continue
 		}
 		err := db.Write(ctx, func(tx *store.Tx) error {
 			if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {

@@ -15,8 +15,11 @@ import (
 
 	"treem/internal/audit"
 	"treem/internal/auth"
+	"treem/internal/children"
 	"treem/internal/config"
 	"treem/internal/demo"
+	"treem/internal/hotline"
+	"treem/internal/i18n"
 	"treem/internal/indicators"
 	"treem/internal/indicators/standin"
 	"treem/internal/seal"
@@ -65,10 +68,6 @@ func serve(ctx context.Context, env Env, args []string) error {
 	} else {
 		fmt.Fprintf(env.Stdout, "treem is listening on %s\n", url)
 	}
-	if env.Ready != nil {
-		env.Ready <- ln.Addr().String()
-	}
-
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()
 	go purgeSessions(bg, d)
@@ -81,6 +80,11 @@ func serve(ctx context.Context, env Env, args []string) error {
 	debug.FreeOSMemory()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	// Ready only once Serve runs: a connection waiting in the listen
+	// backlog when Shutdown closes the listener would be dropped unanswered.
+	if env.Ready != nil {
+		env.Ready <- ln.Addr().String()
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -374,15 +378,17 @@ func keysRetire(ctx context.Context, env Env, args []string) error {
 	return nil
 }
 
-// indicatorsGenerate fills the indicators' stand-in record tables with
-// generated data (for the benchmark and trying the dashboards).
+// indicatorsGenerate fills the registry and the hotline with invented
+// records (children.Generate, hotline's Generate) and the case area's
+// stand-in tables (it has no real source yet), for the benchmark and for
+// trying the dashboards.
 func indicatorsGenerate(ctx context.Context, env Env, args []string) error {
 	fs, cfg := config.FlagSet("indicators generate", env.Getenv, false)
-	children := fs.Int("children", standin.National.Children, "registry children")
+	kids := fs.Int("children", standin.National.Children, "registry children")
 	contacts := fs.Int("contacts-per-year", standin.National.ContactsPerYear, "hotline contacts a year")
 	years := fs.Int("years", standin.National.Years, "years of data, up to --last-year")
 	last := fs.Int("last-year", env.Now().Year(), "last year of data")
-	cases := fs.Int("cases", standin.National.Cases, "cases")
+	cases := fs.Int("cases", standin.National.Cases, "cases (stand-in tables)")
 	if err := parse(fs, cfg, env, args); err != nil {
 		return err
 	}
@@ -395,7 +401,33 @@ func indicatorsGenerate(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	start := time.Now()
-	sc := standin.Scale{Children: *children, ContactsPerYear: *contacts, Years: *years, LastYear: *last, Cases: *cases, Seed: 6}
+	first := *last - *years + 1
+	err = children.Generate(ctx, d.DB, children.GenOptions{Children: *kids, FirstYear: first, LastYear: *last, Seed: 6, At: env.Now()},
+		func(n int) {
+			if n%200_000 == 0 || n == *kids {
+				fmt.Fprintf(env.Stdout, "%d children\n", n)
+			}
+		})
+	if err != nil {
+		return err
+	}
+	// Contacts over the whole years: up to the end of the last year, or now.
+	end := time.Date(*last, 12, 31, 16, 0, 0, 0, time.UTC) // 23:00 in Vietnam
+	if now := env.Now(); end.After(now) {
+		end = now
+	}
+	hl := hotline.New(hotline.Deps{DB: d.DB, Keys: d.Keys, Audit: d.Audit, Jobs: d.Jobs, Now: env.Now, Config: hotlineConfig(cfg)})
+	total := *contacts * *years
+	err = hl.Generate(ctx, hotline.GenOptions{Contacts: total, Span: end.Sub(time.Date(first, 1, 1, 0, 0, 0, 0, i18n.Vietnam)),
+		End: end, Seed: 6}, func(n int) {
+		if n%500_000 < 2000 || n == total {
+			fmt.Fprintf(env.Stdout, "%d contacts\n", n)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	sc := standin.Scale{Years: *years, LastYear: *last, Cases: *cases, Seed: 6}
 	err = standin.Generate(ctx, d.DB, sc, func(s string) { fmt.Fprintln(env.Stdout, s) })
 	if err != nil {
 		return err

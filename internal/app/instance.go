@@ -171,19 +171,19 @@ func (i *Instance) Close() {
 }
 
 // openIndicators builds the indicator engine with every area's fact
-// source: the returns, the cases (cases.FactSources). Until the registry
-// and hotline provide theirs, the stand-ins count their own tables when
-// asked (--indicator-standins); a real source replaces the stand-in of the
-// same name.
+// source: the registry's, the hotline's and the cases' (real), the
+// communes' returns, and — only when asked (--indicator-standins) — the
+// stand-in tables of package indicators/standin for the areas that have no
+// source yet; a real source replaces the stand-in of the same name.
 func openIndicators(ctx context.Context, d *Services, standins bool) (*indicators.Service, error) {
-	sources := []facts.Source{indicators.ReturnsSource{}}
+	sources := []facts.Source{indicators.ReturnsSource{}, children.FactSource{}, hotline.FactSource{}}
 	sources = append(sources, cases.FactSources()...)
 	if standins {
 		if err := standin.Install(ctx, d.DB); err != nil {
 			return nil, err
 		}
 		// An area's real source replaces the stand-in of the same name.
-		for _, st := range standin.Sources() {
+		for _, st := range standin.Pending() {
 			if !slices.ContainsFunc(sources, func(s facts.Source) bool { return s.Name() == st.Name() }) {
 				sources = append(sources, st)
 			}

@@ -45,6 +45,9 @@ func (s *Service) writeRows(ctx context.Context, importID, byID int64, byName st
 				rec := s.record(c)
 				recs = append(recs, func() { s.Index.Upsert(rec) })
 			}
+			if err := factsChanged(ctx, tx, store.Millis(now), ids...); err != nil {
+				return err
+			}
 			first, last := ids[0], ids[0]
 			for _, id := range ids {
 				first, last = min(first, id), max(last, id)

@@ -63,6 +63,9 @@ func (s *Service) Merge(ctx context.Context, by *auth.Principal, survivorID, dup
 		if err := s.touch(ctx, tx, survivorID, byID, at); err != nil {
 			return err
 		}
+		if err := factsChanged(ctx, tx, at, survivorID, duplicateID); err != nil {
+			return err
+		}
 		if err := s.addHistory(ctx, tx, survivorID, surv.Version+1, "merge", []string{"duplicate=" + idStr(duplicateID)}, nil, byID, byName, now); err != nil {
 			return err
 		}
@@ -125,6 +128,9 @@ func (s *Service) Unmerge(ctx context.Context, by *auth.Principal, duplicateID i
 			if err := s.touch(ctx, tx, id, byID, at); err != nil {
 				return err
 			}
+		}
+		if err := factsChanged(ctx, tx, at, duplicateID, survivorID); err != nil {
+			return err
 		}
 		var sv int
 		if err := tx.QueryRowContext(ctx, "SELECT version FROM children WHERE id = $1", survivorID).Scan(&sv); err != nil {

@@ -56,6 +56,9 @@ func (s *Service) Create(ctx context.Context, by *auth.Principal, in Input) (Chi
 		if err := s.addHistory(ctx, tx, id, 1, "create", setFields(c), nil, byID, byName, now); err != nil {
 			return err
 		}
+		if err := factsChanged(ctx, tx, store.Millis(now), id); err != nil {
+			return err
+		}
 		rec := s.record(c)
 		tx.After(func() { s.Index.Upsert(rec) })
 		return s.Audit.Append(ctx, tx, audit.Event{Action: "child.create", RecordType: "child", RecordID: idStr(id),
@@ -142,6 +145,9 @@ func (s *Service) Update(ctx context.Context, by *auth.Principal, id int64, in I
 			return err
 		}
 		if err := s.addHistory(ctx, tx, id, in.Version+1, "update", fields, changes, byID, byName, now); err != nil {
+			return err
+		}
+		if err := factsChanged(ctx, tx, store.Millis(now), id); err != nil {
 			return err
 		}
 		rec := s.record(c)
@@ -252,6 +258,9 @@ func (s *Service) AddSupport(ctx context.Context, by *auth.Principal, childID in
 			childID, sp.Kind, dateNum(sp.Date), sp.Provider, sp.AmountVND, sp.Status, note, store.Millis(now), byID, byName).Scan(&sp.ID)
 		if err != nil {
 			return fmt.Errorf("insert support: %w", err)
+		}
+		if err := factsChanged(ctx, tx, store.Millis(now), childID); err != nil {
+			return err
 		}
 		return s.Audit.Append(ctx, tx, audit.Event{Action: "support.create", RecordType: "child", RecordID: idStr(childID),
 			Detail: "support=" + idStr(sp.ID) + " kind=" + sp.Kind + " status=" + sp.Status})

@@ -348,19 +348,22 @@ func (s *Service) insert(ctx context.Context, tx *store.Tx, b base, rec *record)
 		answered_at, ended_at, wait_ms, talk_ms, counsellor_id, type_ref, type_code, urgency, urgency_rank,
 		caller_kind, caller_relation, caller_age_band, caller_sex, caller_commune, caller_name, caller_phone,
 		caller_hash, zalo_user, summary, actions, follow_up_on, complete, province_code, call_id, tracking_hash,
-		reporter, created_by, created_at, updated_at)
+		reporter, created_by, created_at, updated_at, started_on)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
-		$23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35) RETURNING id`,
+		$23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36) RETURNING id`,
 		number, b.channel, b.state, b.outcome, store.Millis(b.started), store.Millis(b.queued),
 		store.Millis(b.answered), store.Millis(b.ended), wait, talk, counsellor, rec.typeRef, rec.typeCode,
 		rec.urgency, urgencyRank[rec.urgency], rec.caller.Kind, rec.caller.Relation, rec.caller.AgeBand,
 		rec.caller.Sex, rec.caller.Commune, name, phone, hash, b.zaloUser, summary, strings.Join(rec.actions, ","),
 		rec.followUp, rec.complete, rec.province, call, b.tracking, reporter, b.createdBy, store.Millis(now),
-		store.Millis(now)).Scan(&id)
+		store.Millis(now), vnDay(store.Millis(b.started))).Scan(&id)
 	if err != nil {
 		return 0, "", fmt.Errorf("insert contact: %w", err)
 	}
 	if err := s.writeRows(ctx, tx, id, b.started, number, rec, true); err != nil {
+		return 0, "", err
+	}
+	if err := factsChanged(ctx, tx, now, id); err != nil {
 		return 0, "", err
 	}
 	return id, number, nil
@@ -828,6 +831,9 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, w Wra
 		if err := s.writeRows(ctx, tx, id, c.StartedAt, c.Number, rec, false); err != nil {
 			return err
 		}
+		if err := factsChanged(ctx, tx, now, id); err != nil {
+			return err
+		}
 		detail := "fields=" + strings.Join(rec.changedSet, ",")
 		if rec.complete {
 			detail += " complete"
@@ -1026,13 +1032,16 @@ func (s *Service) Refer(ctx context.Context, p *auth.Principal, id int64, in Ref
 			return err
 		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO hotline_referrals (contact_id, commune_code, province_code, target, note,
-			created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, id, in.Commune, province, in.Target,
-			note, p.UserID, store.Millis(now)).Scan(&ref.ID); err != nil {
+			created_by, created_at, created_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, id, in.Commune, province, in.Target,
+			note, p.UserID, store.Millis(now), vnDay(store.Millis(now))).Scan(&ref.ID); err != nil {
 			return fmt.Errorf("insert referral: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE contacts SET referred_province = $1, actions = $2, updated_at = $3 WHERE id = $4`,
 			province, strings.Join(actions, ","), store.Millis(now), id); err != nil {
 			return fmt.Errorf("mark referral: %w", err)
+		}
+		if err := factsChanged(ctx, tx, now, id); err != nil {
+			return err
 		}
 		return s.audit.Append(ctx, tx, audit.Event{Action: "contact.refer", RecordType: "contact", RecordID: itoa(id),
 			Detail: "commune=" + in.Commune + " target=" + in.Target})

@@ -136,6 +136,7 @@ func (s *Service) Generate(ctx context.Context, o GenOptions, progress func(done
 	for done := 0; done < o.Contacts; {
 		n := min(o.Batch, o.Contacts-done)
 		var cs, ws, rsn, chs []any
+		var touched []int64
 		for i := 0; i < n; i++ {
 			id := nextID
 			nextID++
@@ -229,12 +230,17 @@ func (s *Service) Generate(ctx context.Context, o GenOptions, progress func(done
 			}
 			cs = append(cs, id, number, channel, state, outcome, startMs, startMs, answered, ended, wait, talk, counsellor,
 				ref.ID, typ, urgency, urgencyRank[urgency], kind, sex, commune, phoneSealed, hash, summary, true, province,
-				startMs, startMs)
+				startMs, startMs, vnDay(startMs))
+			touched = append(touched, id)
 		}
 		err := s.db.Write(ctx, func(tx *store.Tx) error {
 			if err := multiInsert(ctx, tx, `INSERT INTO contacts (id, number, channel, state, outcome, started_at, queued_at,
 				answered_at, ended_at, wait_ms, talk_ms, counsellor_id, type_ref, type_code, urgency, urgency_rank, caller_kind,
-				caller_sex, caller_commune, caller_phone, caller_hash, summary, complete, province_code, created_at, updated_at) VALUES `, 26, cs); err != nil {
+				caller_sex, caller_commune, caller_phone, caller_hash, summary, complete, province_code, created_at, updated_at,
+				started_on) VALUES `, 27, cs); err != nil {
+				return err
+			}
+			if err := factsChanged(ctx, tx, s.now(), touched...); err != nil {
 				return err
 			}
 			if err := multiInsert(ctx, tx, `INSERT INTO contact_children (contact_id, name, age, sex, commune_code) VALUES `, 5, chs); err != nil {

@@ -276,18 +276,21 @@ func (s *Service) applyCall(ctx context.Context, tx *store.Tx, contactID int64, 
 		typeRef, typeCode = sql.NullInt64{}, ""
 	}
 	q := `UPDATE contacts SET state = $1, outcome = $2, started_at = $3, queued_at = $3, answered_at = $4, ended_at = $5,
-		wait_ms = $6, talk_ms = $7, counsellor_id = $8, recording = $9, updated_at = $10`
+		wait_ms = $6, talk_ms = $7, counsellor_id = $8, recording = $9, updated_at = $10, started_on = $11`
 	args := []any{state, outcome, store.Millis(cl.started), store.Millis(cl.answered), store.Millis(cl.ended), wait, talk,
-		nullID(counsellor), recording, store.Millis(s.now())}
+		nullID(counsellor), recording, store.Millis(s.now()), vnDay(store.Millis(cl.started))}
 	if typeCode != "" {
-		q += `, type_ref = $11, type_code = $12 WHERE id = $13`
+		q += `, type_ref = $12, type_code = $13 WHERE id = $14`
 		args = append(args, typeRef, typeCode, contactID)
 	} else {
-		q += ` WHERE id = $11`
+		q += ` WHERE id = $12`
 		args = append(args, contactID)
 	}
 	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 		return 0, "", fmt.Errorf("update call contact: %w", err)
+	}
+	if err := factsChanged(ctx, tx, s.now(), contactID); err != nil {
+		return 0, "", err
 	}
 	if cl.caller != "" {
 		// The caller's number came with a later event: keep it unless the

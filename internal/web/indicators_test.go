@@ -16,36 +16,42 @@ import (
 	"treem/internal/config"
 	"treem/internal/geo"
 	"treem/internal/i18n"
-	"treem/internal/indicators/facts"
 	"treem/internal/indicators/standin"
 	"treem/internal/store/storetest"
 	"treem/internal/testenv"
 )
 
-// eachIndicators runs f on every engine with the indicators' stand-in
-// record tables counted and a small registry, hotline and case load.
-func eachIndicators(t *testing.T, f func(t *testing.T, h *testenv.Env)) {
+// indData names what eachIndicators recorded.
+type indData struct {
+	kids [3]string // the registry children's ids
+}
+
+// eachIndicators runs f on every engine with a small registry and hotline
+// load recorded through the API (counted by their real fact sources) and
+// the case area's stand-in tables counted (--indicator-standins).
+func eachIndicators(t *testing.T, f func(t *testing.T, h *testenv.Env, d indData)) {
 	for _, e := range storetest.Engines() {
 		t.Run(string(e), func(t *testing.T) {
 			h := testenv.NewWith(t, testenv.Options{Engine: e, Config: func(c *config.Config) { c.IndicatorStandins = true }})
-			ctx := context.Background()
-			db, at := h.App.DB, h.Clock.Now().UnixMilli()
-			for _, c := range []standin.Child{
-				{ID: 1, Commune: "00004", Sex: "female", DOB: 20150310, Groups: []standin.Group{{Code: "a", Start: 20200101, End: facts.Open}}},
-				{ID: 2, Commune: "00008", Sex: "male", DOB: 20190601, Groups: []standin.Group{{Code: "d", Start: 20240501, End: facts.Open}}},
-				{ID: 3, Commune: "01273", Sex: "male", DOB: 20120101, Groups: []standin.Group{{Code: "l", Start: 20260201, End: facts.Open}}},
+			admin := h.User(t, auth.Admin, "")
+			var d indData
+			for i, body := range []string{
+				`{"name":"Nguyễn Thị An","dob":"10/03/2015","sex":"Nữ","commune":"00004","groups":[{"code":"a","start":"01/01/2020"}]}`,
+				`{"name":"Trần Văn Bình","dob":"01/06/2019","sex":"Nam","commune":"00008","groups":[{"code":"d","start":"01/05/2024"}]}`,
+				`{"name":"Lê Văn Cường","dob":"01/01/2012","sex":"Nam","commune":"01273","groups":[{"code":"l","start":"01/02/2026"}]}`,
 			} {
-				if err := standin.AddChild(ctx, db, c, at); err != nil {
-					t.Fatal(err)
-				}
+				d.kids[i] = createChild(t, admin, body)
 			}
-			if err := standin.AddSupport(ctx, db, 1, 20260110, "delivered", at); err != nil {
-				t.Fatal(err)
+			if res := admin.Post(t, "/api/v1/children/"+d.kids[0]+"/supports", `{"kind":"education","date":"10/01/2026"}`); res.Code != http.StatusCreated {
+				t.Fatalf("support: %s", res)
 			}
-			if err := standin.AddContact(ctx, db, standin.Contact{ID: 1, Channel: "zalo", Type: "child_self", Class: "data", On: 20260301, Unit: "00004"}, at); err != nil {
-				t.Fatal(err)
+			c := h.User(t, auth.Counsellor, "")
+			if res := c.Post(t, "/api/v1/contacts", `{"channel":"zalo","started_at":"2026-03-01T03:00:00Z","type":"child_self",
+				"urgency":"low","reasons":["hoc_tap"],"caller":{"kind":"child"},"children":[{"name":"Hoa","age":11,"commune":"00004"}],
+				"complete":true}`); res.Code != http.StatusCreated {
+				t.Fatalf("contact: %s", res)
 			}
-			f(t, h)
+			f(t, h, d)
 		})
 	}
 }
@@ -80,7 +86,7 @@ func value(a analytics, dx, pe, ou string, dim ...string) any {
 }
 
 func TestIndicatorsAPIShapeAndScope(t *testing.T) {
-	eachIndicators(t, func(t *testing.T, h *testenv.Env) {
+	eachIndicators(t, func(t *testing.T, h *testenv.Env, d indData) {
 		analyst := h.User(t, auth.Analyst, "")
 		res, a := getAnalytics(t, analyst, "dx=csc_total;csc_helped_pct&pe=2026;2026Q1;202603&ou=VN;01")
 		if res.Code != http.StatusOK {
@@ -145,7 +151,7 @@ func TestIndicatorsAPIShapeAndScope(t *testing.T) {
 }
 
 func TestBadPeriodsAreExplained(t *testing.T) {
-	eachIndicators(t, func(t *testing.T, h *testenv.Env) {
+	eachIndicators(t, func(t *testing.T, h *testenv.Env, d indData) {
 		a := h.User(t, auth.Analyst, "")
 		a.Lang = "en"
 		res := a.Get(t, "/api/v1/indicators?dx=csc_total;nope&pe=2026Q5;202613;26&ou=VN")
@@ -160,15 +166,16 @@ func TestBadPeriodsAreExplained(t *testing.T) {
 }
 
 func TestNewSupportShowsInTheNationalFigureAfterTheFeedRuns(t *testing.T) {
-	eachIndicators(t, func(t *testing.T, h *testenv.Env) {
+	eachIndicators(t, func(t *testing.T, h *testenv.Env, d indData) {
 		analyst := h.User(t, auth.Analyst, "")
 		_, a := getAnalytics(t, analyst, "dx=csc_helped&pe=2026&ou=VN")
 		if v := value(a, "csc_helped", "2026", "VN"); v != 1.0 {
 			t.Fatalf("before: %v", v)
 		}
 		ctx := context.Background()
-		if err := standin.AddSupport(ctx, h.App.DB, 2, 20260402, "delivered", h.Clock.Now().UnixMilli()); err != nil {
-			t.Fatal(err)
+		admin := h.User(t, auth.Admin, "")
+		if res := admin.Post(t, "/api/v1/children/"+d.kids[1]+"/supports", `{"kind":"health_care","date":"02/04/2026"}`); res.Code != http.StatusCreated {
+			t.Fatalf("support: %s", res)
 		}
 		h.Clock.Advance(time.Second)
 		if _, err := h.App.Indicators.RunDue(ctx); err != nil {
@@ -182,7 +189,7 @@ func TestNewSupportShowsInTheNationalFigureAfterTheFeedRuns(t *testing.T) {
 }
 
 func TestReturnsValidationApprovalAndLocking(t *testing.T) {
-	eachIndicators(t, func(t *testing.T, h *testenv.Env) {
+	eachIndicators(t, func(t *testing.T, h *testenv.Env, d indData) {
 		h.Clock.Set(time.Date(2026, 10, 5, 2, 0, 0, 0, time.UTC)) // before Q3's returns are due (15/10)
 		co := h.User(t, auth.CommuneOfficer, "00004")
 		bad := map[string]any{"form": "annual", "commune": "00004", "period": "2025", "submit": true, "values": map[string]int{
@@ -213,8 +220,8 @@ func TestReturnsValidationApprovalAndLocking(t *testing.T) {
 		// Completeness: one of Ba Đình's province's communes sent it, on time.
 		po := h.User(t, auth.ProvinceOfficer, "01")
 		res = po.Get(t, "/api/v1/returns/completeness?form=quarterly&period=2026Q3")
-		d := res.Data(t)
-		total := d["total"].(map[string]any)
+		cd := res.Data(t)
+		total := cd["total"].(map[string]any)
 		if total["received"] != 1.0 || total["on_time"] != 1.0 || total["expected"].(float64) < 100 {
 			t.Errorf("completeness %v", total)
 		}
@@ -267,7 +274,7 @@ func TestReturnsValidationApprovalAndLocking(t *testing.T) {
 func jsonID(id int64) string { b, _ := json.Marshal(id); return string(b) }
 
 func TestOldUnitDataIsReportedInTodaysUnitsWithASplitNote(t *testing.T) {
-	eachIndicators(t, func(t *testing.T, h *testenv.Env) {
+	eachIndicators(t, func(t *testing.T, h *testenv.Env, d indData) {
 		// Phường Cống Vị (00007) was split in 2025 between Ngọc Hà (00008)
 		// and Giảng Võ (00025): its 2020 figures go whole to Ngọc Hà, the
 		// first successor listed, with a note.
@@ -278,15 +285,15 @@ func TestOldUnitDataIsReportedInTodaysUnitsWithASplitNote(t *testing.T) {
 		if res := po.Post(t, "/api/v1/returns", ret); res.Code != http.StatusOK {
 			t.Fatalf("old-unit return: %s", res)
 		}
-		if err := standin.AddContact(context.Background(), h.App.DB, standin.Contact{ID: 9, Channel: "phone", Type: "about_child",
-			Class: "data", On: 20200505, Unit: "00004", Old: true}, h.Clock.Now().UnixMilli()); err != nil {
+		if err := standin.AddCase(context.Background(), h.App.DB, standin.Case{ID: 9, Commune: "00004", Old: true, On: 20200505,
+			Forms: []string{"bao_luc"}, FirstActionMinutes: -1}, h.Clock.Now().UnixMilli()); err != nil {
 			t.Fatal(err)
 		}
 		h.Clock.Advance(time.Second)
 		if _, err := h.App.Indicators.RunDue(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		_, a := getAnalytics(t, h.User(t, auth.Analyst, ""), "dx=forums_held;hotline_contacts&pe=2020&ou=VN;00008;00025;00004")
+		_, a := getAnalytics(t, h.User(t, auth.Analyst, ""), "dx=forums_held;abuse_cases&pe=2020&ou=VN;00008;00025;00004")
 		if v := value(a, "forums_held", "2020", "00008"); v != 4.0 {
 			t.Errorf("Ngọc Hà 2020 forums = %v, want 4", v)
 		}
@@ -296,7 +303,7 @@ func TestOldUnitDataIsReportedInTodaysUnitsWithASplitNote(t *testing.T) {
 		if v := value(a, "forums_held", "2020", "VN"); v != 4.0 {
 			t.Errorf("national 2020 forums = %v", v)
 		}
-		if v := value(a, "hotline_contacts", "2020", "00004"); v != 1.0 {
+		if v := value(a, "abuse_cases", "2020", "00004"); v != 1.0 {
 			t.Errorf("old Trúc Bạch (00004) → today's Ba Đình: %v", v)
 		}
 		notes, _ := a.Metadata["notes"].([]any)
@@ -314,7 +321,7 @@ func TestOldUnitDataIsReportedInTodaysUnitsWithASplitNote(t *testing.T) {
 }
 
 func TestExportsNeutraliseFormulasAndReportHasVietnamese(t *testing.T) {
-	eachIndicators(t, func(t *testing.T, h *testenv.Env) {
+	eachIndicators(t, func(t *testing.T, h *testenv.Env, d indData) {
 		admin := h.User(t, auth.Admin, "")
 		// An admin edits an indicator's name (a new version) to text a
 		// spreadsheet would run as a formula.
@@ -374,7 +381,7 @@ func mustJSON(v any) *bytes.Reader {
 }
 
 func TestDashboardsRenderInBothLanguages(t *testing.T) {
-	eachIndicators(t, func(t *testing.T, h *testenv.Env) {
+	eachIndicators(t, func(t *testing.T, h *testenv.Env, d indData) {
 		for _, who := range []struct {
 			role auth.Role
 			unit string

@@ -17,6 +17,7 @@ package facts
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"treem/internal/store"
 )
@@ -92,6 +93,30 @@ const touchSQL = `INSERT INTO indicator_changes (source, entity, at) VALUES ($1,
 func Touch(ctx context.Context, tx *store.Tx, source string, key int64, atMillis int64) error {
 	if _, err := tx.ExecContext(ctx, touchSQL, source, key, atMillis); err != nil {
 		return fmt.Errorf("touch %s %d: %w", source, key, err)
+	}
+	return nil
+}
+
+// TouchMany is Touch for several entities of one source, in one statement
+// per 500 keys (imports and bulk loads).
+func TouchMany(ctx context.Context, tx *store.Tx, source string, keys []int64, atMillis int64) error {
+	for len(keys) > 0 {
+		n := min(len(keys), 500)
+		var b strings.Builder
+		b.WriteString("INSERT INTO indicator_changes (source, entity, at) VALUES ")
+		args := make([]any, 0, 2*n+1)
+		args = append(args, source, atMillis)
+		for i, k := range keys[:n] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			args = append(args, k)
+			fmt.Fprintf(&b, "($1, $%d, $2)", len(args))
+		}
+		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("touch %s (%d): %w", source, n, err)
+		}
+		keys = keys[n:]
 	}
 	return nil
 }

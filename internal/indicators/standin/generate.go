@@ -103,7 +103,7 @@ func Generate(ctx context.Context, db *store.DB, sc Scale, progress func(string)
 	}
 	// Contacts: ten years of the hotline.
 	id := 0
-	for y := first; y <= sc.LastYear; y++ {
+	for y := first; y <= sc.LastYear && sc.ContactsPerYear > 0; y++ {
 		for range sc.ContactsPerYear {
 			id++
 			typ, class := otherTypes[r.IntN(len(otherTypes))], "non_data"

@@ -5,9 +5,10 @@
 // compares with, and a generator of national-scale data for the benchmark.
 //
 // When an area lands on main its real adapter (in the area's own package)
-// replaces the stand-in source of the same name; tests and the benchmark
-// keep using this package until then. Nothing in production wiring uses it
-// unless asked (--indicator-standins).
+// replaces the stand-in source of the same name. The registry and the
+// hotline have (children.FactSource, hotline.FactSource): their stand-ins
+// remain only for the engine's own tests. Cases and abused children are
+// still counted from here, and only when asked (--indicator-standins).
 package standin
 
 import (
@@ -84,9 +85,17 @@ func Install(ctx context.Context, db *store.DB) error {
 	})
 }
 
-// Sources returns the stand-in sources: children, hotline, cases, abused.
+// Sources returns the stand-in sources: children, hotline, cases, abused
+// (the engine's own tests use them all).
 func Sources() []facts.Source {
 	return []facts.Source{Children{}, Hotline{}, Cases{}, Abused{}}
+}
+
+// Pending returns the stand-ins of the areas that have no real source on
+// main yet: cases and abused children. The registry (children.FactSource)
+// and the hotline (hotline.FactSource) have replaced theirs.
+func Pending() []facts.Source {
+	return []facts.Source{Cases{}, Abused{}}
 }
 
 // inList writes $1, $2, … for n keys.
