@@ -2,10 +2,18 @@ package notify_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"fmt"
 	"io"
+	"math/big"
 	"mime"
 	"mime/quotedprintable"
+	"net"
 	"net/http"
 	"net/mail"
 	"net/url"
@@ -219,4 +227,57 @@ func TestMailIsSentOnceAcrossRestarts(t *testing.T) {
 			}
 		})
 	}
+}
+
+// With --smtp-tls starttls (the default) the message goes over TLS, the
+// server's certificate checked.
+func TestMailGoesOverSTARTTLS(t *testing.T) {
+	srv := newSMTPServer(t)
+	cert, pool := selfSigned(t)
+	srv.tls = &tls.Config{Certificates: []tls.Certificate{cert}}
+	h := testenv.New(t)
+	host, port := srv.addr()
+	// A service of its own, trusting the test's certificate authority; it
+	// takes over the mail job's handler.
+	n := notify.New(notify.Deps{DB: h.App.DB, Audit: h.App.Audit, Jobs: h.App.Jobs, I18n: h.App.I18n, Now: h.Clock.Now,
+		Mail: notify.Mail{Host: host, Port: port, From: "treem <no-reply@treem.example.vn>", TLS: "starttls",
+			TLSConfig: &tls.Config{RootCAs: pool, ServerName: host}}})
+	lan, _ := person(t, h, auth.CommuneOfficer, "00004", "vi")
+	ctx := context.Background()
+	err := h.App.DB.Write(ctx, func(tx *store.Tx) error {
+		_, err := n.Notify(ctx, tx, notify.Message{To: []auth.Recipient{lan}, Kind: "deadline.reminder", Key: "tls",
+			Args: map[string]string{"number": "00004-2026-000009", "what": "plan", "due": "30/11/2026 17:00"}})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runDue(t, h)
+	srv.mu.Lock()
+	used := srv.tlsUsed
+	srv.mu.Unlock()
+	if got := srv.received(); len(got) != 1 || used != 1 {
+		t.Fatalf("%d messages, %d TLS sessions; want one message over TLS", len(got), used)
+	}
+}
+
+// selfSigned makes a certificate for 127.0.0.1 and a pool that trusts it.
+func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "smtp test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, IsCA: true, BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
 }

@@ -2,6 +2,7 @@ package notify_test
 
 import (
 	"bufio"
+	"crypto/tls"
 	"net"
 	"net/mail"
 	"strings"
@@ -23,6 +24,9 @@ type smtpServer struct {
 	hold chan struct{}
 	held chan struct{}
 	wg   sync.WaitGroup
+	// tls, when set, is offered with STARTTLS; tlsUsed counts upgrades.
+	tls     *tls.Config
+	tlsUsed int
 }
 
 type received struct {
@@ -71,6 +75,7 @@ func (s *smtpServer) serve() {
 func (s *smtpServer) session(c net.Conn) {
 	r := bufio.NewReader(c)
 	say := func(line string) { c.Write([]byte(line + "\r\n")) }
+	secure := false
 	say("220 test ESMTP")
 	var from, to string
 	for {
@@ -82,7 +87,20 @@ func (s *smtpServer) session(c net.Conn) {
 		switch {
 		case strings.HasPrefix(cmd, "EHLO"):
 			say("250-test")
+			if s.tls != nil && !secure {
+				say("250-STARTTLS")
+			}
 			say("250 8BITMIME")
+		case cmd == "STARTTLS" && s.tls != nil && !secure:
+			say("220 go ahead")
+			tc := tls.Server(c, s.tls)
+			if err := tc.Handshake(); err != nil {
+				return
+			}
+			c, r, secure = tc, bufio.NewReader(tc), true
+			s.mu.Lock()
+			s.tlsUsed++
+			s.mu.Unlock()
 		case strings.HasPrefix(cmd, "HELO"):
 			say("250 test")
 		case strings.HasPrefix(cmd, "MAIL FROM:"):
