@@ -171,10 +171,11 @@ func (i *Instance) Close() {
 }
 
 // openIndicators builds the indicator engine with every area's fact
-// source: the registry's, the hotline's and the cases' (real), the
-// communes' returns, and — only when asked (--indicator-standins) — the
-// stand-in tables of package indicators/standin for the areas that have no
-// source yet; a real source replaces the stand-in of the same name.
+// source: the registry's, the hotline's and the cases' (real: children,
+// hotline, cases.FactSources), the communes' returns, and — only when
+// asked (--indicator-standins) — the stand-in tables of package
+// indicators/standin for any area that has no source yet (a real source
+// replaces the stand-in of the same name).
 func openIndicators(ctx context.Context, d *Services, standins bool) (*indicators.Service, error) {
 	sources := []facts.Source{indicators.ReturnsSource{}, children.FactSource{}, hotline.FactSource{}}
 	sources = append(sources, cases.FactSources()...)
@@ -182,7 +183,6 @@ func openIndicators(ctx context.Context, d *Services, standins bool) (*indicator
 		if err := standin.Install(ctx, d.DB); err != nil {
 			return nil, err
 		}
-		// An area's real source replaces the stand-in of the same name.
 		for _, st := range standin.Pending() {
 			if !slices.ContainsFunc(sources, func(s facts.Source) bool { return s.Name() == st.Name() }) {
 				sources = append(sources, st)

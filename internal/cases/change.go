@@ -258,12 +258,14 @@ func (s *Service) Transition(ctx context.Context, p *auth.Principal, id int64, i
 			if _, err := tx.ExecContext(ctx, `DELETE FROM case_workers WHERE case_id = $1`, c.ID); err != nil {
 				return change{}, err
 			}
-			c.Commune, c.Province = c.TransferTo, s.Units.ProvinceOf(c.TransferTo)
-			c.AssignedTo = 0
+			// A copy: the function may run twice (store.DB.Write).
+			moved := *c
+			moved.Commune, moved.Province = c.TransferTo, s.Units.ProvinceOf(c.TransferTo)
+			moved.AssignedTo = 0
 			if p != nil && p.Role == auth.CommuneOfficer {
-				c.AssignedTo = p.UserID
+				moved.AssignedTo = p.UserID
 			}
-			if err := syncDeadlines(ctx, tx, c); err != nil {
+			if err := syncDeadlines(ctx, tx, &moved); err != nil {
 				return change{}, err
 			}
 		}

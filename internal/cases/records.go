@@ -109,10 +109,11 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, u Upd
 	if len(fields) == 0 {
 		return c, nil
 	}
+	args = append(args, c.ID)
+	update := `UPDATE cases SET ` + strings.Join(set, ", ") + ` WHERE id = $` + strconv.Itoa(len(args))
 	err = s.commit(ctx, p, c, func(tx *store.Tx, now time.Time) (change, error) {
 		if len(set) > 0 {
-			args = append(args, c.ID)
-			if _, err := tx.ExecContext(ctx, `UPDATE cases SET `+strings.Join(set, ", ")+` WHERE id = $`+strconv.Itoa(len(args)), args...); err != nil {
+			if _, err := tx.ExecContext(ctx, update, args...); err != nil {
 				return change{}, err
 			}
 		}
@@ -819,11 +820,23 @@ func (s *Service) AddChild(ctx context.Context, p *auth.Principal, id int64, in 
 		if _, err := tx.ExecContext(ctx, `INSERT INTO case_children (case_id, child_id) VALUES ($1, $2)`, c.ID, childID); err != nil {
 			return change{}, err
 		}
-		c.Children = append(c.Children, childID) // touched with the others
+		if !slices.Contains(c.Children, childID) {
+			c.Children = append(c.Children, childID) // touched with the others
+		}
 		return change{kind: "child", detail: map[string]any{"child_id": childID}, audit: "case.child"}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return s.visible(ctx, s.DB.Read(), p, id)
+}
+
+// Officers lists the accounts that may work on a case of the commune:
+// the commune's officers (for the assignment form).
+func (s *Service) Officers(ctx context.Context, commune string) ([]auth.User, error) {
+	if s.Auth == nil {
+		return nil, nil
+	}
+	us, _, err := s.Auth.Users(ctx, nil, auth.UserFilter{Role: string(auth.CommuneOfficer), Unit: commune, Limit: 100})
+	return us, err
 }

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"treem/internal/auth"
 	"treem/internal/cases"
@@ -104,5 +105,28 @@ func TestTheDemoHasCasesAtEveryStage(t *testing.T) {
 	over, err := h.App.Cases.List(context.Background(), nil, cases.Filter{Overdue: true})
 	if err != nil || over.Total == 0 {
 		t.Errorf("the demo shows overdue work: %v %v", over.Total, err)
+	}
+}
+
+func TestAssigningAnOfficerFromTheCasePage(t *testing.T) {
+	h := testenv.New(t)
+	officer := h.User(t, auth.CommuneOfficer, "00004")
+	colleague := h.User(t, auth.CommuneOfficer, "00004")
+	id := caseID(openCase(t, officer, fmt.Sprintf(newCaseBody, "high")))
+	b := h.Browser(t)
+	b.Login(t, officer.Username, testenv.Password)
+	if res := b.Get(t, "/cases/"+id); !strings.Contains(noMissing(t, "case", res), "Người Thử "+colleague.Username) {
+		t.Fatalf("the colleague is offered in the assignment form")
+	}
+	res := b.PostForm(t, "/cases/"+id+"/assign", url.Values{"version": {"1"}, "assigned_to": {fmt.Sprint(colleague.UserID)}})
+	if res.Code != http.StatusSeeOther {
+		t.Fatalf("assign: %d %s", res.Code, res.Body)
+	}
+	h.Clock.Advance(13 * time.Hour)
+	res = colleague.Get(t, "/api/v1/cases?overdue=true&assigned=me")
+	var out struct{ Total int }
+	res.JSON(t, &out)
+	if out.Total != 1 {
+		t.Fatalf("the overdue emergency moved to the new assignee: %s", res)
 	}
 }

@@ -229,6 +229,23 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, 
 	for _, st := range v.Allowed {
 		allowed = append(allowed, option{st, l.T("cases.step." + st)})
 	}
+	officers, err := s.Cases.Officers(r.Context(), c.Commune)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	assignees := []option{{"0", l.T("cases.unassigned")}}
+	assignedName := ""
+	for _, u := range officers {
+		id := strconv.FormatInt(u.ID, 10)
+		assignees = append(assignees, option{id, u.FullName})
+		if u.ID == c.AssignedTo {
+			assignedName = u.FullName
+		}
+	}
+	if _, ok := f.Values["assigned_to"]; !ok {
+		f.Values["assigned_to"] = strconv.FormatInt(c.AssignedTo, 10)
+	}
 	var factors []option
 	for _, fc := range cases.Factors {
 		factors = append(factors, option{fc, l.T("cases.factor." + fc)})
@@ -245,7 +262,7 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, 
 		"CanWrite":     p.Can(auth.PermCaseWrite) && !c.Masked,
 		"PlanRows":     []int{0, 1, 2},
 		"DetailText":   func(e cases.Entry) string { return entryText(l, e) },
-		"MaskedName":   maskedName,
+		"MaskedName":   maskedName, "Assignees": assignees, "AssignedName": assignedName,
 	}), f)
 }
 
@@ -318,6 +335,17 @@ func (s *Server) caseTransitionForm() http.Handler {
 				DecisionNo: f.Values["decision_no"], Decline: f.Values["decline"] != ""})
 			return err
 		})
+}
+
+func (s *Server) caseAssignForm() http.Handler {
+	return s.casePost("assign", []string{"assigned_to"}, func(r *http.Request, p *auth.Principal, id int64, f *form) error {
+		to, err := strconv.ParseInt(f.Values["assigned_to"], 10, 64)
+		if err != nil || to < 0 {
+			return errs.Validation().Field("assigned_to", "cases.worker_invalid")
+		}
+		_, err = s.Cases.Update(r.Context(), p, id, cases.Update{Version: formVersion(f), AssignedTo: &to})
+		return err
+	})
 }
 
 func (s *Server) caseNoteForm() http.Handler {

@@ -16,7 +16,6 @@ import (
 	"treem/internal/config"
 	"treem/internal/geo"
 	"treem/internal/i18n"
-	"treem/internal/indicators/standin"
 	"treem/internal/store/storetest"
 	"treem/internal/testenv"
 )
@@ -285,9 +284,11 @@ func TestOldUnitDataIsReportedInTodaysUnitsWithASplitNote(t *testing.T) {
 		if res := po.Post(t, "/api/v1/returns", ret); res.Code != http.StatusOK {
 			t.Fatalf("old-unit return: %s", res)
 		}
-		if err := standin.AddCase(context.Background(), h.App.DB, standin.Case{ID: 9, Commune: "00004", Old: true, On: 20200505,
-			Forms: []string{"bao_luc"}, FirstActionMinutes: -1}, h.Clock.Now().UnixMilli()); err != nil {
-			t.Fatal(err)
+		// A case of 2020 (the case area records today's communes only).
+		ba := h.User(t, auth.CommuneOfficer, "00004")
+		if res := ba.Post(t, "/api/v1/cases", `{"commune":"00004","children":[{"name":"Lò Thị Hoa","dob":"2012","sex":"Nữ"}],
+			"received_at":"2020-05-05T03:00:00Z","source":"police","summary":"x","abuse_forms":["bao_luc"]}`); res.Code != http.StatusCreated {
+			t.Fatalf("case of 2020: %s", res)
 		}
 		h.Clock.Advance(time.Second)
 		if _, err := h.App.Indicators.RunDue(context.Background()); err != nil {
@@ -304,7 +305,7 @@ func TestOldUnitDataIsReportedInTodaysUnitsWithASplitNote(t *testing.T) {
 			t.Errorf("national 2020 forums = %v", v)
 		}
 		if v := value(a, "abuse_cases", "2020", "00004"); v != 1.0 {
-			t.Errorf("old Trúc Bạch (00004) → today's Ba Đình: %v", v)
+			t.Errorf("a 2020 case in Ba Đình: %v", v)
 		}
 		notes, _ := a.Metadata["notes"].([]any)
 		found := false

@@ -176,6 +176,7 @@ var matrix = map[string]routeCase{
 	"GET /cases/access-log":                        {},
 	"GET /cases/{id}":                              {params: []string{"id"}, kind: "case", scoped: true},
 	"POST /cases/{id}/transitions":                 {params: []string{"id"}, kind: "case", body: "to=", form: true, scoped: true},
+	"POST /cases/{id}/assign":                      {params: []string{"id"}, kind: "case", body: "assigned_to=x", form: true, scoped: true},
 	"POST /cases/{id}/notes":                       {params: []string{"id"}, kind: "case", body: "text=", form: true, scoped: true},
 	"POST /cases/{id}/assessments":                 {params: []string{"id"}, kind: "case", body: "kind=", form: true, scoped: true},
 	"POST /cases/{id}/emergency-measures":          {params: []string{"id"}, kind: "case", body: "measure=", form: true, scoped: true},

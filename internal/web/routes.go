@@ -172,6 +172,7 @@ func (s *Server) buildRoutes() http.Handler {
 	h("GET /cases/access-log", need(auth.PermCaseRead), s.caseAccessLogPage())
 	h("GET /cases/{id}", need(auth.PermCaseRead), s.casePage())
 	h("POST /cases/{id}/transitions", caseMove, s.caseTransitionForm())
+	h("POST /cases/{id}/assign", need(auth.PermCaseWrite), s.caseAssignForm())
 	h("POST /cases/{id}/notes", need(auth.PermCaseWrite), s.caseNoteForm())
 	h("POST /cases/{id}/assessments", need(auth.PermCaseWrite), s.caseAssessmentForm())
 	h("POST /cases/{id}/emergency-measures", need(auth.PermCaseWrite), s.caseEmergencyForm())
