@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"treem/internal/attachments"
 	"treem/internal/audit"
 	"treem/internal/auth"
 	"treem/internal/cases"
@@ -25,6 +26,7 @@ import (
 	"treem/internal/i18n"
 	"treem/internal/indicators"
 	"treem/internal/jobs"
+	"treem/internal/referrals"
 	"treem/internal/seal"
 	"treem/internal/store"
 )
@@ -245,5 +247,6 @@ func cliError(d *Services, err error) error {
 // sealedColumns lists every encrypted column of every area, for key
 // rotation. An area with encrypted columns adds its list here.
 func sealedColumns() []seal.Column {
-	return slices.Concat(auth.SealedColumns, children.SealedColumns, hotline.SealedColumns, cases.SealedColumns)
+	return slices.Concat(auth.SealedColumns, children.SealedColumns, hotline.SealedColumns, cases.SealedColumns,
+		referrals.SealedColumns, attachments.SealedColumns)
 }

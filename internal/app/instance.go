@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"treem/internal/attachments"
 	"treem/internal/auth"
 	"treem/internal/cases"
 	"treem/internal/children"
@@ -19,6 +20,8 @@ import (
 	"treem/internal/indicators/facts"
 	"treem/internal/indicators/standin"
 	"treem/internal/notify"
+	"treem/internal/referrals"
+	"treem/internal/store"
 	"treem/internal/web"
 )
 
@@ -113,15 +116,24 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (
 		d.close()
 		return nil, fmt.Errorf("schedule the deadline scanner: %w", err)
 	}
+	refs, atts := caseServices(cfg, d, kids, cs)
 	if cfg.Demo {
 		if err := demo.SeedCases(cliContext(ctx, env.Getenv), d.DB, d.Auth, cs); err != nil {
 			d.close()
 			return nil, fmt.Errorf("seed demo cases: %w", err)
 		}
+		var staff int64
+		if u, err := d.Auth.UserByName(ctx, "dichvu"); err == nil {
+			staff = u.ID
+		}
+		if err := refs.SeedDemo(cliContext(ctx, env.Getenv), staff); err != nil {
+			d.close()
+			return nil, fmt.Errorf("seed demo providers: %w", err)
+		}
 	}
 	srv, err := web.New(web.Deps{Log: log, DB: d.DB, Keys: d.Keys, Audit: d.Audit, Auth: d.Auth, I18n: d.I18n,
-		Children: kids, Hotline: hl, Cases: cs, Indicators: ind, Notify: nt, Now: env.Now, TrustProxy: cfg.TrustProxy,
-		SecureCookies: cfg.Secure, Demo: cfg.Demo})
+		Children: kids, Hotline: hl, Cases: cs, Referrals: refs, Attachments: atts, Indicators: ind, Notify: nt, Now: env.Now,
+		TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure, Demo: cfg.Demo})
 	if err != nil {
 		d.close()
 		return nil, err
@@ -194,4 +206,32 @@ func openIndicators(ctx context.Context, d *Services, standins bool) (*indicator
 		return nil, fmt.Errorf("indicators: %w", err)
 	}
 	return indicators.NewService(e, d.Audit), nil
+}
+
+// caseServices builds the areas that hang off a case: referrals to
+// providers and attachments. They reach the case through the cases
+// package's Authorize and AppendEvent.
+func caseServices(cfg *config.Config, d *Services, kids *children.Service, cs *cases.Service) (*referrals.Service, *attachments.Service) {
+	authorize := func(ctx context.Context, p *auth.Principal, id int64, perm auth.Perm) (referrals.Case, error) {
+		c, err := cs.Authorize(ctx, p, id, perm)
+		if err != nil {
+			return referrals.Case{}, err
+		}
+		return referrals.Case{ID: c.ID, Number: c.Number, Commune: c.Commune, Province: c.Province, Children: c.Children,
+			Masked: c.Masked}, nil
+	}
+	appendEvent := func(ctx context.Context, tx *store.Tx, caseID int64, e referrals.Event) error {
+		return cases.AppendEvent(ctx, tx, caseID, cases.Event(e))
+	}
+	refs := referrals.New(referrals.Deps{DB: d.DB, Keys: d.Keys, Audit: d.Audit, Children: kids, Log: d.Log, Now: d.Now,
+		Case: authorize, AppendEvent: appendEvent})
+	atts := attachments.New(attachments.Deps{DB: d.DB, Keys: d.Keys, Audit: d.Audit, Now: d.Now, Max: cfg.AttachmentMax,
+		Authorize: func(ctx context.Context, p *auth.Principal, id int64, perm auth.Perm) error {
+			_, err := cs.Authorize(ctx, p, id, perm)
+			return err
+		},
+		AppendEvent: func(ctx context.Context, tx *store.Tx, caseID int64, e attachments.Event) error {
+			return cases.AppendEvent(ctx, tx, caseID, cases.Event(e))
+		}})
+	return refs, atts
 }

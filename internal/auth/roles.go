@@ -77,7 +77,8 @@ const (
 	PermCaseRead     Perm = "cases.read"
 	PermCaseWrite    Perm = "cases.write"
 	PermCaseApprove  Perm = "cases.approve"
-	PermReferralWork Perm = "referrals.work" // a provider's side of a referral
+	PermReferralWork Perm = "referrals.work"   // a provider's side of a referral
+	PermProviders    Perm = "providers.manage" // the directory of service providers (within one's unit)
 	PermIndicators   Perm = "indicators.read"
 	PermReturnsEnter Perm = "returns.enter"
 	PermReturnsAppr  Perm = "returns.approve"
@@ -90,11 +91,11 @@ const (
 var grants = map[Role][]Perm{
 	Admin: {PermUsersManage, PermAuditRead, PermSettings, PermChildRead, PermChildWrite, PermChildMerge,
 		PermChildUnmerge, PermChildImport, PermChildExport, PermContactRead, PermCaseRead, PermIndicators,
-		PermReturnsAppr, PermContentEdit, PermPersonalData},
+		PermReturnsAppr, PermContentEdit, PermPersonalData, PermProviders},
 	Analyst: {PermIndicators, PermChildRead, PermCaseRead, PermContactRead},
 	ProvinceOfficer: {PermUsersManage, PermChildRead, PermChildWrite, PermChildMerge, PermChildImport,
 		PermChildExport, PermCaseRead, PermCaseWrite, PermCaseApprove, PermIndicators, PermReturnsEnter,
-		PermReturnsAppr, PermContactRead},
+		PermReturnsAppr, PermContactRead, PermProviders},
 	CommuneOfficer: {PermChildRead, PermChildWrite, PermChildMerge, PermChildImport, PermChildExport,
 		PermCaseRead, PermCaseWrite, PermCaseApprove, PermIndicators, PermReturnsEnter},
 	Counsellor: {PermContactRead, PermContactWrite, PermChildRead},

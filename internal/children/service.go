@@ -234,7 +234,28 @@ func (s *Service) AddSupport(ctx context.Context, by *auth.Principal, childID in
 	if !can(by, auth.PermChildWrite) {
 		return Support{}, errs.Forbidden()
 	}
-	c, err := s.visible(ctx, by, childID)
+	if _, err := s.visible(ctx, by, childID); err != nil {
+		return Support{}, err
+	}
+	byID, byName := actor(ctx, by)
+	var sp Support
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		var err error
+		sp, err = s.AddSupportTx(ctx, tx, childID, in, byID, byName)
+		return err
+	})
+	return sp, err
+}
+
+// AddSupportTx records help a child received in the caller's transaction,
+// for another area whose change delivers it (a referral marked delivered).
+// That area has decided who may do it; this checks the child and the input
+// and audits the change.
+func (s *Service) AddSupportTx(ctx context.Context, tx *store.Tx, childID int64, in SupportInput, byID int64, byName string) (Support, error) {
+	c, err := s.load(ctx, s.DB.Read(), childID)
+	if errors.Is(err, store.ErrNotFound) {
+		return Support{}, errs.NotFound("child")
+	}
 	if err != nil {
 		return Support{}, err
 	}
@@ -246,26 +267,22 @@ func (s *Service) AddSupport(ctx context.Context, by *auth.Principal, childID in
 		return Support{}, err
 	}
 	sp.ChildID = childID
-	byID, byName := actor(ctx, by)
 	now := s.Now()
 	note, err := s.Keys.SealString(sealSupportNote, sp.Note)
 	if err != nil {
 		return Support{}, err
 	}
-	err = s.DB.Write(ctx, func(tx *store.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO supports (child_id, origin_child_id, kind, given_on, provider, amount_vnd,
-			status, note, created_at, created_by, created_by_name) VALUES ($1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-			childID, sp.Kind, dateNum(sp.Date), sp.Provider, sp.AmountVND, sp.Status, note, store.Millis(now), byID, byName).Scan(&sp.ID)
-		if err != nil {
-			return fmt.Errorf("insert support: %w", err)
-		}
-		if err := factsChanged(ctx, tx, store.Millis(now), childID); err != nil {
-			return err
-		}
-		return s.Audit.Append(ctx, tx, audit.Event{Action: "support.create", RecordType: "child", RecordID: idStr(childID),
-			Detail: "support=" + idStr(sp.ID) + " kind=" + sp.Kind + " status=" + sp.Status})
-	})
+	err = tx.QueryRowContext(ctx, `INSERT INTO supports (child_id, origin_child_id, kind, given_on, provider, amount_vnd,
+		status, note, created_at, created_by, created_by_name) VALUES ($1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+		childID, sp.Kind, dateNum(sp.Date), sp.Provider, sp.AmountVND, sp.Status, note, store.Millis(now), byID, byName).Scan(&sp.ID)
 	if err != nil {
+		return Support{}, fmt.Errorf("insert support: %w", err)
+	}
+	if err := factsChanged(ctx, tx, store.Millis(now), childID); err != nil {
+		return Support{}, err
+	}
+	if err := s.Audit.Append(ctx, tx, audit.Event{Action: "support.create", RecordType: "child", RecordID: idStr(childID),
+		Detail: "support=" + idStr(sp.ID) + " kind=" + sp.Kind + " status=" + sp.Status}); err != nil {
 		return Support{}, err
 	}
 	sp.CreatedAt, sp.CreatedBy = store.Time(store.Millis(now)), byName

@@ -39,8 +39,10 @@ type Config struct {
 	// the hotline are always counted from their own records.
 	IndicatorStandins bool    // TREEM_INDICATOR_STANDINS=1
 	Hotline           Hotline // Tổng đài 111: telephony and Zalo OA
-	SMTP              SMTP    // e-mail of notifications
-	Deadlines         Deadlines
+	// AttachmentMax bounds a case attachment's size in bytes.
+	AttachmentMax int64 // TREEM_ATTACHMENT_MAX_BYTES, default 10 MiB
+	SMTP          SMTP  // e-mail of notifications
+	Deadlines     Deadlines
 }
 
 // Deadlines tunes the reminders and escalations of case deadlines.
@@ -115,6 +117,7 @@ func FlagSet(name string, getenv Getenv, serve bool) (*flag.FlagSet, *Config) {
 		fs.DurationVar(&c.Hotline.ZaloMaxAge, "zalo-max-age", envDuration(getenv, "TREEM_ZALO_MAX_AGE", time.Hour), "refuse Zalo webhooks whose timestamp is further from now (TREEM_ZALO_MAX_AGE)")
 		fs.StringVar(&c.Hotline.ZaloMediaHosts, "zalo-media-hosts", env("TREEM_ZALO_MEDIA_HOSTS", "zdn.vn,zadn.vn,zalo.me,zaloapp.com"), "host suffixes Zalo attachments may be downloaded from (TREEM_ZALO_MEDIA_HOSTS)")
 		fs.StringVar(&c.Hotline.ZaloRefresh, "zalo-refresh-token", env("TREEM_ZALO_REFRESH_TOKEN", ""), "first Zalo refresh token, used only while none is stored (TREEM_ZALO_REFRESH_TOKEN)")
+		fs.Int64Var(&c.AttachmentMax, "attachment-max-bytes", envInt64(getenv, "TREEM_ATTACHMENT_MAX_BYTES", 10<<20), "largest case attachment accepted, in bytes (TREEM_ATTACHMENT_MAX_BYTES)")
 		fs.IntVar(&c.JobWorkers, "job-workers", envInt(getenv, "TREEM_JOB_WORKERS", 4), "background jobs (e-mails, reminders, webhooks) run at once by this instance (TREEM_JOB_WORKERS)")
 		fs.StringVar(&c.SMTP.Host, "smtp-host", env("TREEM_SMTP_HOST", ""), "SMTP server for notification e-mails; empty: no e-mail (TREEM_SMTP_HOST)")
 		fs.IntVar(&c.SMTP.Port, "smtp-port", envInt(getenv, "TREEM_SMTP_PORT", 0), "SMTP port; 0: 587, or 465 with --smtp-tls tls (TREEM_SMTP_PORT)")
@@ -176,6 +179,9 @@ func (c *Config) Check(getenv Getenv) error {
 			problems = append(problems, fmt.Sprintf("--addr %q: use HOST:PORT, for example 127.0.0.1:8111", c.Addr))
 		}
 	}
+	if c.AttachmentMax < 0 || (c.AttachmentMax == 0 && c.Addr != "") {
+		problems = append(problems, fmt.Sprintf("--attachment-max-bytes %d: give a size in bytes, for example 10485760 (10 MiB)", c.AttachmentMax))
+	}
 	switch c.Secure {
 	case "", "auto", "always", "never":
 	default:
@@ -234,4 +240,16 @@ func Roles(list string) []string {
 		}
 	}
 	return out
+}
+
+// envInt64 reads a whole number from the environment, def when unset or
+// not a number (Check refuses a value below 1).
+func envInt64(getenv Getenv, key string, def int64) int64 {
+	if v := getenv(key); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return n
+		}
+		return -1
+	}
+	return def
 }

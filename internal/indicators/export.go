@@ -3,7 +3,6 @@ package indicators
 import (
 	"bytes"
 	"context"
-	"embed"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"github.com/go-pdf/fpdf"
 	"github.com/xuri/excelize/v2"
 
+	"treem/internal/fonts"
 	"treem/internal/geo"
 )
 
@@ -301,24 +301,12 @@ func change(prev, cur *float64) any {
 	return math.Round((*cur-*prev)*10) / 10
 }
 
-//go:embed fonts/NotoSans-Regular.ttf fonts/NotoSans-Bold.ttf
-var fontFS embed.FS
-
 // WritePDF writes the report as a PDF in the ministries' shape: a summary
 // of national figures against last year, then a table by province for
 // each indicator. The font is Noto Sans, embedded, for Vietnamese.
 func (r *Report) WritePDF(w io.Writer) error {
-	reg, err := fontFS.ReadFile("fonts/NotoSans-Regular.ttf")
-	if err != nil {
-		return err
-	}
-	bold, err := fontFS.ReadFile("fonts/NotoSans-Bold.ttf")
-	if err != nil {
-		return err
-	}
 	pdf := fpdf.New("P", "mm", "A4", "")
-	pdf.AddUTF8FontFromBytes("Noto", "", reg)
-	pdf.AddUTF8FontFromBytes("Noto", "B", bold)
+	fonts.AddTo(pdf)
 	pdf.SetTitle(r.t("Báo cáo chỉ số trẻ em năm ", "Children's indicators ")+strconv.Itoa(r.Year), true)
 	pdf.SetAutoPageBreak(true, 15)
 	pdf.SetFooterFunc(func() {
@@ -369,7 +357,7 @@ func (r *Report) WritePDF(w io.Writer) error {
 	if err := pdf.Output(&buf); err != nil {
 		return err
 	}
-	_, err = w.Write(buf.Bytes())
+	_, err := w.Write(buf.Bytes())
 	return err
 }
 

@@ -289,6 +289,9 @@ func entryText(l interface{ T(string, ...any) string }, e cases.Entry) string {
 	case "created", "plan", "note", "perpetrator", "break_glass", "updated", "report", "incident", "child":
 		return l.T("cases.event." + e.Kind)
 	}
+	if t, ok := serviceEventText(l, e.Kind, e.Detail); ok {
+		return t
+	}
 	return e.Kind
 }
 

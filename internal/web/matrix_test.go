@@ -208,6 +208,38 @@ var matrix = map[string]routeCase{
 	"GET /api/v1/holidays":                         {},
 	"PUT /api/v1/holidays/{day}":                   {params: []string{"day"}, kind: "holiday", body: `{}`},
 	"DELETE /api/v1/holidays/{day}":                {params: []string{"day"}, kind: "holiday"},
+
+	// Service providers (issue 5, part 4): the directory is a province's.
+	"GET /providers":                    {},
+	"GET /providers/new":                {},
+	"POST /providers":                   {body: "name=", form: true},
+	"GET /providers/{id}":               {params: []string{"id"}, kind: "provider", scoped: true},
+	"POST /providers/{id}":              {params: []string{"id"}, kind: "provider", body: "name=&version=0", form: true, scoped: true},
+	"POST /providers/{id}/users":        {params: []string{"id"}, kind: "provider", body: "username=", form: true, scoped: true},
+	"GET /api/v1/providers":             {},
+	"POST /api/v1/providers":            {body: `{}`},
+	"GET /api/v1/providers/{id}":        {params: []string{"id"}, kind: "provider", scoped: true},
+	"PATCH /api/v1/providers/{id}":      {params: []string{"id"}, kind: "provider", body: `{}`, scoped: true},
+	"POST /api/v1/providers/{id}/users": {params: []string{"id"}, kind: "provider", body: `{}`, scoped: true},
+	// Referrals and documents of a case: a provider's staff reach a
+	// referral only when it was made to their provider (the matrix's
+	// provider account is linked to none: 404), never the case.
+	"GET /api/v1/cases/{id}/referrals":             {params: []string{"id"}, kind: "case", scoped: true},
+	"POST /api/v1/cases/{id}/referrals":            {params: []string{"id"}, kind: "case", body: `{}`, scoped: true},
+	"GET /api/v1/referrals":                        {},
+	"GET /api/v1/referrals/{id}":                   {params: []string{"id"}, kind: "referral", scoped: true},
+	"POST /api/v1/referrals/{id}/transitions":      {params: []string{"id"}, kind: "referral", body: `{"to":"nowhere"}`, scoped: true},
+	"GET /referrals":                               {},
+	"GET /referrals/{id}":                          {params: []string{"id"}, kind: "referral", scoped: true},
+	"POST /referrals/{id}":                         {params: []string{"id"}, kind: "referral", body: "to=nowhere", form: true, scoped: true},
+	"GET /api/v1/cases/{id}/attachments":           {params: []string{"id"}, kind: "case", scoped: true},
+	"POST /api/v1/cases/{id}/attachments":          {params: []string{"id"}, kind: "case", body: "not an image", scoped: true},
+	"GET /api/v1/attachments/{id}":                 {params: []string{"id"}, kind: "attachment", scoped: true},
+	"GET /cases/{id}/forms/{n}":                    {params: []string{"id", "n"}, kind: "case", scoped: true},
+	"GET /cases/{id}/services":                     {params: []string{"id"}, kind: "case", scoped: true},
+	"POST /cases/{id}/referrals":                   {params: []string{"id"}, kind: "case", body: "provider_id=", form: true, scoped: true},
+	"POST /cases/{id}/attachments":                 {params: []string{"id"}, kind: "case", body: "file=", form: true, scoped: true},
+	"DELETE /api/v1/providers/{id}/users/{userID}": {params: []string{"id", "userID"}, kind: "provider"}, // nobody is linked: 404 for every role
 }
 
 func newFixtures(t *testing.T, h *testenv.Env) *fixtures {
@@ -266,6 +298,34 @@ func newFixtures(t *testing.T, h *testenv.Env) *fixtures {
 	fx.out["case"] = map[string]string{"id": newCase(outside, "25747"), "pid": "1"}
 	fx.in["holiday"] = map[string]string{"day": "2031-13-40"}
 	fx.out["holiday"] = fx.in["holiday"]
+	provider := func(unit string) string {
+		res := admin.Post(t, "/api/v1/providers", `{"name":"Cơ sở Ma Trận","kind":"health","unit":"`+unit+`"}`)
+		if res.Code != http.StatusCreated {
+			t.Fatalf("fixture provider: %s", res)
+		}
+		return fmt.Sprint(res.Data(t)["id"])
+	}
+	fx.in["provider"] = map[string]string{"id": provider("01"), "userID": itoa(inside.UserID)}
+	fx.out["provider"] = map[string]string{"id": provider("79"), "userID": itoa(outside.UserID)}
+	// Each case referred to a provider of its province, with an attachment.
+	for _, side := range []struct {
+		officer  *testenv.Client
+		ids      map[string]map[string]string
+		provider string
+	}{{inside, fx.in, fx.in["provider"]["id"]}, {outside, fx.out, fx.out["provider"]["id"]}} {
+		cid := side.ids["case"]["id"]
+		side.ids["case"]["n"] = "04"
+		res := side.officer.Post(t, "/api/v1/cases/"+cid+"/referrals", `{"provider_id":`+side.provider+`}`)
+		if res.Code != http.StatusCreated {
+			t.Fatalf("fixture referral: %s", res)
+		}
+		side.ids["referral"] = map[string]string{"id": idOf(t, res)}
+		res = side.officer.Do(t, http.MethodPost, "/api/v1/cases/"+cid+"/attachments?name=x.pdf", strings.NewReader("%PDF-1.4\n"), nil)
+		if res.Code != http.StatusCreated {
+			t.Fatalf("fixture attachment: %s", res)
+		}
+		side.ids["attachment"] = map[string]string{"id": idOf(t, res)}
+	}
 	fx.in["ref"] = map[string]string{"kind": "reason", "code": "no-such-code"}
 	fx.out["ref"] = fx.in["ref"]
 	return fx

@@ -240,6 +240,8 @@ var navigation = []navItem{
 	{Href: "/cases", Key: "nav.cases", Perm: auth.PermCaseRead},
 	{Href: "/indicators", Key: "nav.indicators", Perm: auth.PermIndicators},
 	{Href: "/returns", Key: "nav.returns", Any: []auth.Perm{auth.PermReturnsEnter, auth.PermReturnsAppr}},
+	{Href: "/providers", Key: "nav.providers", Any: []auth.Perm{auth.PermProviders, auth.PermCaseWrite}},
+	{Href: "/referrals", Key: "nav.referrals", Perm: auth.PermReferralWork},
 	{Href: "/units", Key: "nav.units"},
 	{Href: "/hotline", Key: "nav.hotline", Perm: auth.PermContactRead},
 	{Href: "/hotline/wallboard", Key: "nav.wallboard", Perm: auth.PermHotlineSuper},

@@ -205,6 +205,43 @@ func (s *Server) buildRoutes() http.Handler {
 	h("PUT /api/v1/holidays/{day}", need(auth.PermSettings), s.apiSaveHoliday())
 	h("DELETE /api/v1/holidays/{day}", need(auth.PermSettings), s.apiDeleteHoliday())
 
+	// Service providers and referrals (issue 5, part 4). The directory is
+	// open to those who refer (cases.write) and managed with
+	// providers.manage; a provider's staff work on what was referred to
+	// them (referrals.work).
+	directory := needAny(auth.PermProviders, auth.PermCaseWrite)
+	h("GET /providers", directory, s.providersPage())
+	h("GET /providers/new", need(auth.PermProviders), s.newProviderPage())
+	h("POST /providers", need(auth.PermProviders), s.createProviderForm())
+	h("GET /providers/{id}", directory, s.providerPage())
+	h("POST /providers/{id}", need(auth.PermProviders), s.updateProviderForm())
+	h("POST /providers/{id}/users", need(auth.PermProviders), s.linkProviderUserForm())
+	h("GET /api/v1/providers", directory, s.apiListProviders())
+	h("POST /api/v1/providers", need(auth.PermProviders), s.apiCreateProvider())
+	h("GET /api/v1/providers/{id}", directory, s.apiGetProvider())
+	h("PATCH /api/v1/providers/{id}", need(auth.PermProviders), s.apiUpdateProvider())
+	h("POST /api/v1/providers/{id}/users", need(auth.PermProviders), s.apiLinkProviderUser())
+	h("DELETE /api/v1/providers/{id}/users/{userID}", need(auth.PermProviders), s.apiUnlinkProviderUser())
+
+	h("GET /api/v1/cases/{id}/referrals", need(auth.PermCaseRead), s.apiCaseReferrals())
+	h("POST /api/v1/cases/{id}/referrals", need(auth.PermCaseWrite), s.apiCreateReferral())
+	h("GET /api/v1/referrals", need(auth.PermReferralWork), s.apiInbox())
+	h("GET /api/v1/referrals/{id}", needAny(auth.PermReferralWork, auth.PermCaseRead), s.apiGetReferral())
+	h("POST /api/v1/referrals/{id}/transitions", needAny(auth.PermReferralWork, auth.PermCaseWrite), s.apiMoveReferral())
+	h("GET /referrals", need(auth.PermReferralWork), s.inboxPage())
+	h("GET /referrals/{id}", needAny(auth.PermReferralWork, auth.PermCaseRead), s.referralPage())
+	h("POST /referrals/{id}", needAny(auth.PermReferralWork, auth.PermCaseWrite), s.moveReferralForm())
+
+	// Documents of a case (issue 5, part 5): attachments, sealed and
+	// typed by content; the forms Mẫu số 01–07 as a page and as PDF.
+	h("GET /api/v1/cases/{id}/attachments", need(auth.PermCaseRead), s.apiCaseAttachments())
+	h("POST /api/v1/cases/{id}/attachments", need(auth.PermCaseWrite), s.apiAddAttachment())
+	h("GET /api/v1/attachments/{id}", need(auth.PermCaseRead), s.apiDownloadAttachment())
+	h("GET /cases/{id}/forms/{n}", need(auth.PermCaseRead), s.casePrintForm())
+	h("GET /cases/{id}/services", need(auth.PermCaseRead), s.caseServicesPage())
+	h("POST /cases/{id}/referrals", need(auth.PermCaseWrite), s.caseReferForm())
+	h("POST /cases/{id}/attachments", need(auth.PermCaseWrite), s.uploadForm())
+
 	h("/api/", public, s.apiNotFound())
 
 	return s.observe(s.secure(http.NewCrossOriginProtection().Handler(s.identify(s.forms(mux)))))

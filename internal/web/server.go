@@ -23,6 +23,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"treem/internal/attachments"
 	"treem/internal/audit"
 	"treem/internal/auth"
 	"treem/internal/cases"
@@ -33,6 +34,7 @@ import (
 	"treem/internal/i18n"
 	"treem/internal/indicators"
 	"treem/internal/notify"
+	"treem/internal/referrals"
 	"treem/internal/seal"
 	"treem/internal/store"
 )
@@ -48,11 +50,13 @@ type Deps struct {
 	Units *geo.Units
 	Now   func() time.Time
 
-	Children   *children.Service
-	Indicators *indicators.Service
-	Hotline    *hotline.Service
-	Cases      *cases.Service
-	Notify     *notify.Service
+	Children    *children.Service
+	Indicators  *indicators.Service
+	Hotline     *hotline.Service
+	Cases       *cases.Service
+	Referrals   *referrals.Service
+	Attachments *attachments.Service
+	Notify      *notify.Service
 
 	TrustProxy    bool
 	SecureCookies string // auto, always, never
