@@ -26,6 +26,7 @@ import (
 	"treem/internal/i18n"
 	"treem/internal/indicators"
 	"treem/internal/jobs"
+	"treem/internal/privacy"
 	"treem/internal/referrals"
 	"treem/internal/seal"
 	"treem/internal/store"
@@ -248,5 +249,6 @@ func cliError(d *Services, err error) error {
 // rotation. An area with encrypted columns adds its list here.
 func sealedColumns() []seal.Column {
 	return slices.Concat(auth.SealedColumns, children.SealedColumns, hotline.SealedColumns, cases.SealedColumns,
-		referrals.SealedColumns, attachments.SealedColumns)
+		referrals.SealedColumns, attachments.SealedColumns,
+		privacy.SealedColumns)
 }

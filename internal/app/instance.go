@@ -20,6 +20,7 @@ import (
 	"treem/internal/indicators/facts"
 	"treem/internal/indicators/standin"
 	"treem/internal/notify"
+	"treem/internal/privacy"
 	"treem/internal/referrals"
 	"treem/internal/store"
 	"treem/internal/web"
@@ -31,6 +32,7 @@ type Instance struct {
 	*Services
 	Children  *children.Service
 	Hotline   *hotline.Service
+	Privacy   *privacy.Service
 	Cases     *cases.Service
 	Notify    *notify.Service
 	Deadlines *notify.Deadlines
@@ -131,8 +133,14 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (
 			return nil, fmt.Errorf("seed demo providers: %w", err)
 		}
 	}
+	pd := privacy.New(privacy.Deps{DB: d.DB, Keys: d.Keys, Audit: d.Audit, Jobs: d.Jobs, Children: kids, Hotline: hl,
+		Log: log, Now: env.Now, RetentionYears: cfg.RetentionYears})
+	if err := pd.Schedule(ctx); err != nil {
+		d.close()
+		return nil, fmt.Errorf("schedule the retention job: %w", err)
+	}
 	srv, err := web.New(web.Deps{Log: log, DB: d.DB, Keys: d.Keys, Audit: d.Audit, Auth: d.Auth, I18n: d.I18n,
-		Children: kids, Hotline: hl, Cases: cs, Referrals: refs, Attachments: atts, Indicators: ind, Notify: nt, Now: env.Now,
+		Children: kids, Hotline: hl, Cases: cs, Privacy: pd, Referrals: refs, Attachments: atts, Indicators: ind, Notify: nt, Now: env.Now,
 		TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure, Demo: cfg.Demo})
 	if err != nil {
 		d.close()
@@ -140,7 +148,7 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (
 	}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	go kids.Run(bg, indexSyncEvery)
-	return &Instance{Services: d, Children: kids, Hotline: hl, Cases: cs, Notify: nt, Deadlines: dl, Web: srv, stop: stop}, nil
+	return &Instance{Services: d, Children: kids, Hotline: hl, Cases: cs, Privacy: pd, Notify: nt, Deadlines: dl, Web: srv, stop: stop}, nil
 }
 
 func mailConfig(cfg *config.Config) notify.Mail {

@@ -57,7 +57,7 @@ func DefaultConfig() Config {
 		MaxFailures: 5,
 		LockBase:    time.Minute,
 		LockMax:     time.Hour,
-		RequireTOTP: []Role{Admin, Analyst, ProvinceOfficer},
+		RequireTOTP: []Role{Admin, Analyst, ProvinceOfficer, Supervisor, Counsellor}, // every role that sees a province or the country
 		Issuer:      "treem",
 		MFAWindow:   5 * time.Minute,
 		TouchEvery:  time.Minute,

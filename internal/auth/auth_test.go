@@ -66,8 +66,14 @@ func TestPasswordPolicy(t *testing.T) {
 		pw, user, key string
 	}{
 		{"ngắn quá", "lan", "password.too_short"},
-		{"1234567890", "lan", "password.common"},
-		{"Tongdai111", "lan", "password.common"},
+		{"1234567890", "lan", "password.too_short"},
+		{"mười một ký", "lan", "password.too_short"},
+		{"123456789012", "lan", "password.common"},
+		{"Tổng đài 111 2026", "lan", "password.common"},
+		{"Mật khẩu @2026!", "lan", "password.common"},
+		{"Password@123456", "lan", "password.common"},
+		{"tôi là Lan Nguyễn", "lan.nguyen", "password.contains_username"},
+		{"tôi là LanNguyen", "lannguyen", "password.contains_username"},
 		{"lan.nguyen-2026", "lan.nguyen", "password.contains_username"},
 		{"aaaaaaaaaaaa", "lan", "password.too_simple"},
 		{"một câu dễ nhớ của tôi", "lan", ""},

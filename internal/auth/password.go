@@ -3,6 +3,7 @@ package auth
 import (
 	"crypto/rand"
 	"crypto/subtle"
+	_ "embed"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -90,15 +91,40 @@ func GeneratePassword() string {
 
 // MinPasswordLength is the shortest password accepted. Length beats
 // composition rules (NIST SP 800-63B).
-const MinPasswordLength = 10
+const MinPasswordLength = 12
 
-// common lists passwords that attackers try first; they are refused even
-// when long enough.
-var common = map[string]bool{
-	"1234567890": true, "12345678910": true, "0123456789": true, "123456789a": true, "password123": true,
-	"matkhau123": true, "matkhau1234": true, "abc1234567": true, "qwertyuiop": true, "1111111111": true,
-	"123123123123": true, "iloveyou123": true, "admin12345": true, "administrator": true, "passw0rd123": true,
-	"treem123456": true, "vietnam1234": true, "hanoi123456": true, "baovetreem": true, "tongdai111": true,
+//go:embed common_passwords.txt
+var commonText string
+
+// common holds passwords attackers try first; commonBases the words that,
+// followed only by digits and symbols, make such a password too. Both are
+// folded (vntext.Fold, no spaces).
+var common, commonBases = loadCommon(commonText)
+
+func loadCommon(text string) (map[string]bool, map[string]bool) {
+	words, bases := map[string]bool{}, map[string]bool{}
+	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if b, ok := strings.CutSuffix(line, "*"); ok {
+			bases[b] = true
+			continue
+		}
+		words[line] = true
+	}
+	return words, bases
+}
+
+// isCommon reports whether a folded password is on the list, or a listed
+// base followed by nothing but digits and symbols.
+func isCommon(folded string) bool {
+	if common[folded] {
+		return true
+	}
+	base := strings.TrimRightFunc(folded, func(r rune) bool { return !unicode.IsLetter(r) })
+	return base != "" && commonBases[base]
 }
 
 // PolicyError says why a password was refused, as an i18n key.
@@ -116,10 +142,11 @@ func CheckPolicy(password, username string) error {
 		return &PolicyError{Key: "password.too_long"}
 	}
 	folded := strings.ReplaceAll(vntext.Fold(password), " ", "")
-	if common[folded] || common[strings.ToLower(password)] {
+	if isCommon(folded) || isCommon(strings.ToLower(password)) {
 		return &PolicyError{Key: "password.common"}
 	}
-	if username != "" && len(username) >= 3 && strings.Contains(strings.ToLower(password), strings.ToLower(username)) {
+	if username != "" && len(username) >= 3 && (strings.Contains(strings.ToLower(password), strings.ToLower(username)) ||
+		strings.Contains(folded, strings.ReplaceAll(vntext.Fold(username), " ", ""))) {
 		return &PolicyError{Key: "password.contains_username"}
 	}
 	distinct := map[rune]bool{}

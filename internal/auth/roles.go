@@ -95,7 +95,7 @@ var grants = map[Role][]Perm{
 	Analyst: {PermIndicators, PermChildRead, PermCaseRead, PermContactRead},
 	ProvinceOfficer: {PermUsersManage, PermChildRead, PermChildWrite, PermChildMerge, PermChildImport,
 		PermChildExport, PermCaseRead, PermCaseWrite, PermCaseApprove, PermIndicators, PermReturnsEnter,
-		PermReturnsAppr, PermContactRead, PermProviders},
+		PermReturnsAppr, PermContactRead, PermPersonalData, PermProviders},
 	CommuneOfficer: {PermChildRead, PermChildWrite, PermChildMerge, PermChildImport, PermChildExport,
 		PermCaseRead, PermCaseWrite, PermCaseApprove, PermIndicators, PermReturnsEnter},
 	Counsellor: {PermContactRead, PermContactWrite, PermChildRead},

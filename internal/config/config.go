@@ -32,6 +32,9 @@ type Config struct {
 	RequireTOTP string        // TREEM_REQUIRE_TOTP: roles, comma-separated; "none" for none
 	Shutdown    time.Duration // TREEM_SHUTDOWN_TIMEOUT: how long in-flight requests may finish
 	JobWorkers  int           // TREEM_JOB_WORKERS: background jobs run at once per instance
+	// RetentionYears: inactive records older than this are anonymised by a
+	// daily job (Nghị định 13/2023); 0 keeps them.
+	RetentionYears int // TREEM_RETENTION_YEARS
 
 	// IndicatorStandins counts the indicators' stand-in tables (package
 	// indicators/standin) for the case area, which has no real source yet:
@@ -106,7 +109,7 @@ func FlagSet(name string, getenv Getenv, serve bool) (*flag.FlagSet, *Config) {
 		fs.StringVar(&c.LogLevel, "log-level", env("TREEM_LOG_LEVEL", "info"), "debug, info, warn or error (TREEM_LOG_LEVEL)")
 		fs.DurationVar(&c.SessionTTL, "session-ttl", envDuration(getenv, "TREEM_SESSION_TTL", 12*time.Hour), "longest a session lasts (TREEM_SESSION_TTL)")
 		fs.DurationVar(&c.IdleTimeout, "idle-timeout", envDuration(getenv, "TREEM_IDLE_TIMEOUT", 30*time.Minute), "a session unused this long ends (TREEM_IDLE_TIMEOUT)")
-		fs.StringVar(&c.RequireTOTP, "require-totp", env("TREEM_REQUIRE_TOTP", "admin,analyst,province_officer"), "roles that must use a second factor, or none (TREEM_REQUIRE_TOTP)")
+		fs.StringVar(&c.RequireTOTP, "require-totp", env("TREEM_REQUIRE_TOTP", "admin,analyst,province_officer,supervisor,counsellor"), "roles that must use a second factor, or none (TREEM_REQUIRE_TOTP)")
 		fs.BoolVar(&c.IndicatorStandins, "indicator-standins", env("TREEM_INDICATOR_STANDINS", "") == "1", "count the indicators' stand-in case tables, for the case indicators until the case area lands (TREEM_INDICATOR_STANDINS=1)")
 		fs.StringVar(&c.Hotline.TelephonySecret, "telephony-secret", env("TREEM_TELEPHONY_SECRET", ""), "secret of the signed telephony webhook (TREEM_TELEPHONY_SECRET; prefer the variable)")
 		fs.StringVar(&c.Hotline.ZaloAppID, "zalo-app-id", env("TREEM_ZALO_APP_ID", ""), "Zalo app id (TREEM_ZALO_APP_ID)")
@@ -117,6 +120,7 @@ func FlagSet(name string, getenv Getenv, serve bool) (*flag.FlagSet, *Config) {
 		fs.DurationVar(&c.Hotline.ZaloMaxAge, "zalo-max-age", envDuration(getenv, "TREEM_ZALO_MAX_AGE", time.Hour), "refuse Zalo webhooks whose timestamp is further from now (TREEM_ZALO_MAX_AGE)")
 		fs.StringVar(&c.Hotline.ZaloMediaHosts, "zalo-media-hosts", env("TREEM_ZALO_MEDIA_HOSTS", "zdn.vn,zadn.vn,zalo.me,zaloapp.com"), "host suffixes Zalo attachments may be downloaded from (TREEM_ZALO_MEDIA_HOSTS)")
 		fs.StringVar(&c.Hotline.ZaloRefresh, "zalo-refresh-token", env("TREEM_ZALO_REFRESH_TOKEN", ""), "first Zalo refresh token, used only while none is stored (TREEM_ZALO_REFRESH_TOKEN)")
+		fs.IntVar(&c.RetentionYears, "retention-years", envInt(getenv, "TREEM_RETENTION_YEARS", 0), "anonymise children (and other registered records) inactive for this many years, daily; 0 keeps them (TREEM_RETENTION_YEARS)")
 		fs.Int64Var(&c.AttachmentMax, "attachment-max-bytes", envInt64(getenv, "TREEM_ATTACHMENT_MAX_BYTES", 10<<20), "largest case attachment accepted, in bytes (TREEM_ATTACHMENT_MAX_BYTES)")
 		fs.IntVar(&c.JobWorkers, "job-workers", envInt(getenv, "TREEM_JOB_WORKERS", 4), "background jobs (e-mails, reminders, webhooks) run at once by this instance (TREEM_JOB_WORKERS)")
 		fs.StringVar(&c.SMTP.Host, "smtp-host", env("TREEM_SMTP_HOST", ""), "SMTP server for notification e-mails; empty: no e-mail (TREEM_SMTP_HOST)")
@@ -135,19 +139,19 @@ func FlagSet(name string, getenv Getenv, serve bool) (*flag.FlagSet, *Config) {
 	return fs, c
 }
 
-func envDuration(getenv Getenv, key string, def time.Duration) time.Duration {
+func envInt(getenv Getenv, key string, def int) int {
 	if v := getenv(key); v != "" {
-		if d, err := time.ParseDuration(v); err == nil {
-			return d
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
 		}
 	}
 	return def
 }
 
-func envInt(getenv Getenv, key string, def int) int {
+func envDuration(getenv Getenv, key string, def time.Duration) time.Duration {
 	if v := getenv(key); v != "" {
-		if n, err := strconv.Atoi(v); err == nil {
-			return n
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
 		}
 	}
 	return def
@@ -178,6 +182,9 @@ func (c *Config) Check(getenv Getenv) error {
 		if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 			problems = append(problems, fmt.Sprintf("--addr %q: use HOST:PORT, for example 127.0.0.1:8111", c.Addr))
 		}
+	}
+	if c.RetentionYears < 0 || c.RetentionYears > 100 {
+		problems = append(problems, fmt.Sprintf("--retention-years %d: use 0 (keep) or a number of years up to 100", c.RetentionYears))
 	}
 	if c.AttachmentMax < 0 || (c.AttachmentMax == 0 && c.Addr != "") {
 		problems = append(problems, fmt.Sprintf("--attachment-max-bytes %d: give a size in bytes, for example 10485760 (10 MiB)", c.AttachmentMax))

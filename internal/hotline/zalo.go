@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"treem/internal/audit"
 	"treem/internal/auth"
@@ -113,12 +114,19 @@ func (s *Service) ReceiveZalo(ctx context.Context, body []byte, header string) (
 		return false, err
 	}
 	ts, _, _ := ev.timestamp()
+	// Signed does not mean well formed: ids go into text columns, which
+	// hold neither NUL nor invalid UTF-8 (PostgreSQL refuses both).
+	for _, v := range []string{ev.EventName, ev.Sender.ID, ev.Message.MsgID} {
+		if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
+			return false, errs.Invalid("hotline.zalo_event")
+		}
+	}
 	key := ev.Message.MsgID
 	if key == "" {
 		key = ev.EventName + ":" + ev.Sender.ID + ":" + ts
 	}
 	if len(key) > 200 {
-		key = key[:200]
+		key = strings.ToValidUTF8(key[:200], "")
 	}
 	sealed, err := s.keys.Seal("hotline.zalo_delivery", body)
 	if err != nil {

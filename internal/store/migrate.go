@@ -27,7 +27,8 @@ type Migration struct {
 //
 // Numbers are grouped by area so that work on different areas never takes
 // the same number: 0001–0099 foundation, 0100 registry, 0200 hotline,
-// 0300 cases, 0400 indicators, 0500 security and personal data.
+// 0300 cases, 0400 indicators, 0500 security, 0600 notifications and
+// referrals, 0700 personal data (internal/privacy).
 func Migrations(engine Engine) ([]Migration, error) {
 	dir := path.Join("migrations", string(engine))
 	entries, err := fs.ReadDir(migrationsFS, dir)

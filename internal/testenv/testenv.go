@@ -341,3 +341,7 @@ func (h *Env) AssertAudited(t testing.TB, c *Client, action, recordID string) {
 		t.Fatalf("no audit entry %q on %q by %s", action, recordID, who)
 	}
 }
+
+// Token is the client's API token ("" for a browser or an anonymous
+// client), for tests that send requests of their own.
+func (c *Client) Token() string { return c.token }

@@ -178,5 +178,9 @@ func extraPages(acc demo.Account) []string {
 	if has(auth.PermSettings) {
 		out = append(out, "/holidays")
 	}
+	if acc.Role == auth.Admin {
+		// A child's personal-data pages, reached from its record.
+		out = append(out, "/children/1", "/children/1/privacy", "/children/1/personal-data")
+	}
 	return out
 }

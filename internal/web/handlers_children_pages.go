@@ -596,7 +596,7 @@ func readUpload(w http.ResponseWriter, r *http.Request) (upload, error) {
 			}
 			switch part.FormName() {
 			case "file":
-				u.name = part.FileName()
+				u.name = strings.ReplaceAll(strings.ToValidUTF8(part.FileName(), "\uFFFD"), "\x00", "")
 				if u.data, err = io.ReadAll(part); err != nil {
 					return u, tooLarge(err)
 				}

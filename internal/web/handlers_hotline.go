@@ -22,6 +22,10 @@ import (
 // a minute (per instance), against floods; a person reports once.
 const publicReportsPerMinute = 5
 
+// reportLookupsPerMinute bounds the look-ups of a report's status by
+// tracking code from one address: enough for a person, too few to guess.
+const reportLookupsPerMinute = 20
+
 // Body limits of the hotline's endpoints.
 const (
 	maxTelephonyBody = 16 << 10

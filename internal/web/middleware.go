@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -205,6 +206,24 @@ const maxFormBody = 1 << 20
 // refuses invalid UTF-8 in them, so that no handler sees mangled text.
 func (s *Server) forms(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The path and the query string are text too: invalid UTF-8 or a
+		// NUL would reach the database (which refuses them) or a page.
+		if key := badText(r.URL.Path); key != "" {
+			s.fail(w, r, errs.Invalid(key))
+			return
+		}
+		if r.URL.RawQuery != "" {
+			// The whole query string, unescaped: its pairs are the
+			// handlers' business (the indicators' dx=a;b included).
+			q, err := url.QueryUnescape(r.URL.RawQuery)
+			if err != nil {
+				q = r.URL.RawQuery
+			}
+			if key := badText(q); key != "" {
+				s.fail(w, r, errs.Invalid(key))
+				return
+			}
+		}
 		if r.Method != http.MethodPost && r.Method != http.MethodPut && r.Method != http.MethodPatch {
 			next.ServeHTTP(w, r)
 			return
@@ -221,13 +240,13 @@ func (s *Server) forms(next http.Handler) http.Handler {
 				return
 			}
 			for k, vs := range r.PostForm {
-				if !utf8.ValidString(k) {
-					s.fail(w, r, errs.Invalid("input.utf8"))
+				if key := badText(k); key != "" {
+					s.fail(w, r, errs.Invalid(key))
 					return
 				}
 				for _, v := range vs {
-					if !utf8.ValidString(v) {
-						s.fail(w, r, errs.Invalid("input.utf8"))
+					if key := badText(v); key != "" {
+						s.fail(w, r, errs.Invalid(key))
 						return
 					}
 				}
@@ -235,6 +254,18 @@ func (s *Server) forms(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// badText returns the i18n key of what is wrong with text sent to us:
+// invalid UTF-8 (overlong forms included) or a NUL character; "" if fine.
+func badText(v string) string {
+	switch {
+	case !utf8.ValidString(v):
+		return "input.utf8"
+	case strings.IndexByte(v, 0) >= 0:
+		return "input.nul"
+	}
+	return ""
 }
 
 // Rule says who may use a route.
@@ -340,10 +371,21 @@ func safeNext(p string) string {
 	return p
 }
 
-// limit rate-limits a route per client address.
+// limit rate-limits a route's posts per client address (showing its form
+// is free).
 func (s *Server) limit(name string, perMinute int, h http.Handler) http.Handler {
+	return s.limiter(name, perMinute, false, h)
+}
+
+// limitAll rate-limits every request of a route per client address: the
+// look-ups by tracking code, which someone could try to guess.
+func (s *Server) limitAll(name string, perMinute int, h http.Handler) http.Handler {
+	return s.limiter(name, perMinute, true, h)
+}
+
+func (s *Server) limiter(name string, perMinute int, reads bool, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		if !reads && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 			h.ServeHTTP(w, r)
 			return
 		}

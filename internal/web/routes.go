@@ -87,6 +87,17 @@ func (s *Server) buildRoutes() http.Handler {
 	h("POST /api/v1/children/{id}/merge", need(auth.PermChildMerge), s.apiMergeChild())
 	h("POST /api/v1/children/{id}/unmerge", need(auth.PermChildUnmerge), s.apiUnmergeChild())
 
+	// Personal data (Nghị định 13/2023): legal basis and consent, the
+	// subject-access export, anonymisation.
+	h("GET /children/{id}/privacy", need(auth.PermChildRead), s.privacyPage())
+	h("POST /children/{id}/consents", need(auth.PermChildWrite), s.consentForm())
+	h("POST /children/{id}/anonymise", need(auth.PermPersonalData), s.anonymiseForm())
+	h("GET /children/{id}/personal-data", need(auth.PermPersonalData), s.personalDataPage())
+	h("GET /api/v1/personal-data/children/{id}/consents", need(auth.PermChildRead), s.apiConsents())
+	h("POST /api/v1/personal-data/children/{id}/consents", need(auth.PermChildWrite), s.apiRecordConsent())
+	h("GET /api/v1/personal-data/children/{id}", need(auth.PermPersonalData), s.apiPersonalData())
+	h("POST /api/v1/personal-data/children/{id}/anonymise", need(auth.PermPersonalData), s.apiAnonymise())
+
 	// Audit log.
 	h("GET /audit", need(auth.PermAuditRead), s.auditPage())
 	h("GET /api/v1/audit", need(auth.PermAuditRead), s.apiAudit())
@@ -120,10 +131,10 @@ func (s *Server) buildRoutes() http.Handler {
 	h("POST /api/v1/telephony/events", public, s.telephonyEvents()) // HMAC-signed by the switch
 	h("POST /webhooks/zalo", public, s.zaloWebhook())               // signed by Zalo (X-ZEvent-Signature)
 	h("POST /api/v1/public/reports", public, s.limit("public-report", publicReportsPerMinute, s.apiSubmitReport()))
-	h("GET /api/v1/public/reports/{code}", public, s.apiReportStatus())
+	h("GET /api/v1/public/reports/{code}", public, s.limitAll("report-status", reportLookupsPerMinute, s.apiReportStatus()))
 	h("GET /report", public, s.reportPage())
 	h("POST /report", public, s.limit("public-report", publicReportsPerMinute, s.reportForm()))
-	h("GET /report/status", public, s.reportStatusPage())
+	h("GET /report/status", public, s.limitAll("report-status", reportLookupsPerMinute, s.reportStatusPage()))
 
 	h("GET /api/v1/contacts", need(auth.PermContactRead), s.apiSearchContacts())
 	h("POST /api/v1/contacts", need(auth.PermContactWrite), s.apiCreateContact())

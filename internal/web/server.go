@@ -34,6 +34,7 @@ import (
 	"treem/internal/i18n"
 	"treem/internal/indicators"
 	"treem/internal/notify"
+	"treem/internal/privacy"
 	"treem/internal/referrals"
 	"treem/internal/seal"
 	"treem/internal/store"
@@ -57,6 +58,7 @@ type Deps struct {
 	Referrals   *referrals.Service
 	Attachments *attachments.Service
 	Notify      *notify.Service
+	Privacy     *privacy.Service
 
 	TrustProxy    bool
 	SecureCookies string // auto, always, never
@@ -223,6 +225,11 @@ func decode[T any](w http.ResponseWriter, r *http.Request, limit int64) (T, erro
 	// it instead, so that what is stored is what was sent.
 	if !utf8.Valid(raw) {
 		return v, errs.Invalid("input.utf8")
+	}
+	// A NUL character has no place in our text, and PostgreSQL cannot
+	// store one: refuse it here rather than fail at the database.
+	if bytes.Contains(bytes.ToLower(raw), []byte(`\u0000`)) {
+		return v, errs.Invalid("input.nul")
 	}
 	if depth := jsonDepth(raw); depth > maxJSONDepth {
 		return v, errs.Invalid("json.too_deep").With("max", maxJSONDepth)
