@@ -189,8 +189,12 @@ func open(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger, cr
 			acfg.RequireTOTP = append(acfg.RequireTOTP, role)
 		}
 	}
+	q := jobs.New(db, log, env.Now)
+	if cfg.JobWorkers > 0 {
+		q.Workers = cfg.JobWorkers
+	}
 	return &Services{Cfg: cfg, DB: db, Keys: keys, Audit: al, I18n: b, Log: log, Now: env.Now,
-		Auth: auth.NewService(db, keys, al, acfg, env.Now), Jobs: jobs.New(db, log, env.Now)}, nil
+		Auth: auth.NewService(db, keys, al, acfg, env.Now), Jobs: q}, nil
 }
 
 func (d *Services) close() { d.DB.Close() }

@@ -99,6 +99,8 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	stopBG()
+	d.Jobs.Wait() // running jobs finish (or are handed back) before the database closes
 	if err := d.Indicators.SaveSnapshot(sctx); err != nil {
 		log.Warn("indicators: snapshot at shutdown", "err", err.Error())
 	}

@@ -19,6 +19,7 @@ import (
 	"treem/internal/indicators"
 	"treem/internal/indicators/facts"
 	"treem/internal/indicators/standin"
+	"treem/internal/notify"
 	"treem/internal/privacy"
 	"treem/internal/referrals"
 	"treem/internal/store"
@@ -29,12 +30,14 @@ import (
 // runs one; tests build one the same way.
 type Instance struct {
 	*Services
-	Children *children.Service
-	Hotline  *hotline.Service
-	Privacy  *privacy.Service
-	Cases    *cases.Service
-	Web      *web.Server
-	stop     context.CancelFunc
+	Children  *children.Service
+	Hotline   *hotline.Service
+	Privacy   *privacy.Service
+	Cases     *cases.Service
+	Notify    *notify.Service
+	Deadlines *notify.Deadlines
+	Web       *web.Server
+	stop      context.CancelFunc
 }
 
 // indexSyncEvery is how often an instance reads the registry changes other
@@ -106,6 +109,15 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (
 	}
 	cs := cases.New(cases.Deps{DB: d.DB, Keys: d.Keys, Audit: d.Audit, Auth: d.Auth, Children: kids, Hotline: hl,
 		Log: log, Now: env.Now})
+	nt := notify.New(notify.Deps{DB: d.DB, Audit: d.Audit, Jobs: d.Jobs, I18n: d.I18n, Log: log, Now: env.Now,
+		Mail: mailConfig(cfg), BaseURL: cfg.BaseURL})
+	dl := notify.NewDeadlines(nt, d.Auth, d.Audit, cs.Rules, notify.DeadlineConfig{Every: cfg.Deadlines.Every,
+		LeadDays: cfg.Deadlines.LeadDays, LeadHours: cfg.Deadlines.LeadHours, Level2Days: cfg.Deadlines.Level2Days,
+		Level2Hours: cfg.Deadlines.Level2Hours})
+	if err := dl.Schedule(ctx); err != nil {
+		d.close()
+		return nil, fmt.Errorf("schedule the deadline scanner: %w", err)
+	}
 	refs, atts := caseServices(cfg, d, kids, cs)
 	if cfg.Demo {
 		if err := demo.SeedCases(cliContext(ctx, env.Getenv), d.DB, d.Auth, cs); err != nil {
@@ -140,7 +152,7 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (
 		return nil, fmt.Errorf("schedule the retention job: %w", err)
 	}
 	srv, err := web.New(web.Deps{Log: log, DB: d.DB, Keys: d.Keys, Audit: d.Audit, Auth: d.Auth, I18n: d.I18n,
-		Children: kids, Hotline: hl, Cases: cs, Privacy: pd, Referrals: refs, Attachments: atts, Indicators: ind, Now: env.Now,
+		Children: kids, Hotline: hl, Cases: cs, Privacy: pd, Referrals: refs, Attachments: atts, Indicators: ind, Notify: nt, Now: env.Now,
 		TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure, Demo: cfg.Demo})
 	if err != nil {
 		d.close()
@@ -148,7 +160,12 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (
 	}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	go kids.Run(bg, indexSyncEvery)
-	return &Instance{Services: d, Children: kids, Hotline: hl, Cases: cs, Privacy: pd, Web: srv, stop: stop}, nil
+	return &Instance{Services: d, Children: kids, Hotline: hl, Cases: cs, Privacy: pd, Notify: nt, Deadlines: dl, Web: srv, stop: stop}, nil
+}
+
+func mailConfig(cfg *config.Config) notify.Mail {
+	m := cfg.SMTP
+	return notify.Mail{Host: m.Host, Port: m.Port, User: m.User, Password: m.Password, From: m.From, TLS: m.TLS}
 }
 
 func hotlineConfig(cfg *config.Config) hotline.Config {

@@ -31,6 +31,7 @@ type Config struct {
 	IdleTimeout time.Duration // TREEM_IDLE_TIMEOUT
 	RequireTOTP string        // TREEM_REQUIRE_TOTP: roles, comma-separated; "none" for none
 	Shutdown    time.Duration // TREEM_SHUTDOWN_TIMEOUT: how long in-flight requests may finish
+	JobWorkers  int           // TREEM_JOB_WORKERS: background jobs run at once per instance
 	// RetentionYears: inactive records older than this are anonymised by a
 	// daily job (Nghị định 13/2023); 0 keeps them.
 	RetentionYears int // TREEM_RETENTION_YEARS
@@ -43,6 +44,28 @@ type Config struct {
 	Hotline           Hotline // Tổng đài 111: telephony and Zalo OA
 	// AttachmentMax bounds a case attachment's size in bytes.
 	AttachmentMax int64 // TREEM_ATTACHMENT_MAX_BYTES, default 10 MiB
+	SMTP          SMTP  // e-mail of notifications
+	Deadlines     Deadlines
+}
+
+// Deadlines tunes the reminders and escalations of case deadlines.
+type Deadlines struct {
+	Every       time.Duration // TREEM_DEADLINE_SCAN_EVERY: how often the scanner runs (5m)
+	LeadDays    int           // TREEM_REMIND_DAYS: remind at the start of the last N working days (1)
+	LeadHours   time.Duration // TREEM_REMIND_HOURS: remind this long before an hour deadline, the 12-hour emergency clock (2h)
+	Level2Days  int           // TREEM_ESCALATE_DAYS: to the province N working days after the deadline (1)
+	Level2Hours time.Duration // TREEM_ESCALATE_HOURS: to the province this long after an hour deadline (2h)
+}
+
+// SMTP configures the server notification e-mails go through; without a
+// host there is no e-mail (notifications stay in the app).
+type SMTP struct {
+	Host     string // TREEM_SMTP_HOST
+	Port     int    // TREEM_SMTP_PORT: 0 is 587 (465 with TLS "tls")
+	User     string // TREEM_SMTP_USER: empty for no authentication
+	Password string // TREEM_SMTP_PASSWORD (prefer the variable)
+	From     string // TREEM_SMTP_FROM: "treem <no-reply@example.gov.vn>"
+	TLS      string // TREEM_SMTP_TLS: starttls (default), tls or none
 }
 
 // Hotline configures the hotline's channels. Secrets come best from the
@@ -99,6 +122,18 @@ func FlagSet(name string, getenv Getenv, serve bool) (*flag.FlagSet, *Config) {
 		fs.StringVar(&c.Hotline.ZaloRefresh, "zalo-refresh-token", env("TREEM_ZALO_REFRESH_TOKEN", ""), "first Zalo refresh token, used only while none is stored (TREEM_ZALO_REFRESH_TOKEN)")
 		fs.IntVar(&c.RetentionYears, "retention-years", envInt(getenv, "TREEM_RETENTION_YEARS", 0), "anonymise children (and other registered records) inactive for this many years, daily; 0 keeps them (TREEM_RETENTION_YEARS)")
 		fs.Int64Var(&c.AttachmentMax, "attachment-max-bytes", envInt64(getenv, "TREEM_ATTACHMENT_MAX_BYTES", 10<<20), "largest case attachment accepted, in bytes (TREEM_ATTACHMENT_MAX_BYTES)")
+		fs.IntVar(&c.JobWorkers, "job-workers", envInt(getenv, "TREEM_JOB_WORKERS", 4), "background jobs (e-mails, reminders, webhooks) run at once by this instance (TREEM_JOB_WORKERS)")
+		fs.StringVar(&c.SMTP.Host, "smtp-host", env("TREEM_SMTP_HOST", ""), "SMTP server for notification e-mails; empty: no e-mail (TREEM_SMTP_HOST)")
+		fs.IntVar(&c.SMTP.Port, "smtp-port", envInt(getenv, "TREEM_SMTP_PORT", 0), "SMTP port; 0: 587, or 465 with --smtp-tls tls (TREEM_SMTP_PORT)")
+		fs.StringVar(&c.SMTP.User, "smtp-user", env("TREEM_SMTP_USER", ""), "SMTP user name; empty: no authentication (TREEM_SMTP_USER)")
+		fs.StringVar(&c.SMTP.Password, "smtp-password", env("TREEM_SMTP_PASSWORD", ""), "SMTP password (TREEM_SMTP_PASSWORD; prefer the variable)")
+		fs.StringVar(&c.SMTP.From, "smtp-from", env("TREEM_SMTP_FROM", ""), "sender of notification e-mails, e.g. \"treem <no-reply@example.gov.vn>\" (TREEM_SMTP_FROM)")
+		fs.StringVar(&c.SMTP.TLS, "smtp-tls", env("TREEM_SMTP_TLS", "starttls"), "starttls, tls (port 465) or none (a local relay only) (TREEM_SMTP_TLS)")
+		fs.DurationVar(&c.Deadlines.Every, "deadline-scan-every", envDuration(getenv, "TREEM_DEADLINE_SCAN_EVERY", 5*time.Minute), "how often case deadlines are scanned for reminders and escalations (TREEM_DEADLINE_SCAN_EVERY)")
+		fs.IntVar(&c.Deadlines.LeadDays, "remind-days", envInt(getenv, "TREEM_REMIND_DAYS", 1), "remind the assignee at the start of a deadline's last N working days (TREEM_REMIND_DAYS)")
+		fs.DurationVar(&c.Deadlines.LeadHours, "remind-hours", envDuration(getenv, "TREEM_REMIND_HOURS", 2*time.Hour), "remind this long before a deadline counted in hours, such as the 12-hour emergency clock (TREEM_REMIND_HOURS)")
+		fs.IntVar(&c.Deadlines.Level2Days, "escalate-days", envInt(getenv, "TREEM_ESCALATE_DAYS", 1), "escalate an overdue deadline to the province N working days after it (TREEM_ESCALATE_DAYS)")
+		fs.DurationVar(&c.Deadlines.Level2Hours, "escalate-hours", envDuration(getenv, "TREEM_ESCALATE_HOURS", 2*time.Hour), "escalate an overdue hour deadline to the province this long after it (TREEM_ESCALATE_HOURS)")
 		fs.DurationVar(&c.Shutdown, "shutdown-timeout", envDuration(getenv, "TREEM_SHUTDOWN_TIMEOUT", 20*time.Second), "time in-flight requests get to finish on shutdown (TREEM_SHUTDOWN_TIMEOUT)")
 	}
 	return fs, c
@@ -171,6 +206,25 @@ func (c *Config) Check(getenv Getenv) error {
 	}
 	if c.Hotline.ZaloMaxAge < 0 {
 		problems = append(problems, "--zalo-max-age must be positive")
+	}
+	if c.SMTP.Host != "" {
+		if c.SMTP.From == "" || !strings.Contains(c.SMTP.From, "@") {
+			problems = append(problems, fmt.Sprintf("--smtp-from %q: with --smtp-host, give the sender's address, e.g. \"treem <no-reply@example.gov.vn>\"", c.SMTP.From))
+		}
+		switch c.SMTP.TLS {
+		case "", "starttls", "tls", "none":
+		default:
+			problems = append(problems, fmt.Sprintf("--smtp-tls %q: use starttls, tls or none", c.SMTP.TLS))
+		}
+		if c.SMTP.Port < 0 || c.SMTP.Port > 65535 {
+			problems = append(problems, fmt.Sprintf("--smtp-port %d: not a port", c.SMTP.Port))
+		}
+	}
+	if c.Deadlines.Every < 0 || c.Deadlines.LeadDays < 0 || c.Deadlines.LeadHours < 0 || c.Deadlines.Level2Days < 0 || c.Deadlines.Level2Hours < 0 {
+		problems = append(problems, "deadline scanner settings must be positive")
+	}
+	if c.JobWorkers < 0 || c.JobWorkers > 256 {
+		problems = append(problems, fmt.Sprintf("--job-workers %d: use 1 to 256 (0 for the default, 4)", c.JobWorkers))
 	}
 	if c.SessionTTL < 0 || c.IdleTimeout < 0 {
 		problems = append(problems, "session times must be positive")

@@ -58,6 +58,7 @@ type Queue struct {
 	mu       sync.RWMutex
 	handlers map[string]Handler
 	wake     chan struct{}
+	stopped  chan struct{} // closed when Start's workers have all returned
 
 	// Lease is how long a claimed job stays with its worker before another
 	// may take it; Timeout is how long a handler may run (less than Lease).
@@ -65,8 +66,16 @@ type Queue struct {
 	Timeout time.Duration
 	// Poll is how often workers look for due jobs when nothing woke them.
 	Poll time.Duration
-	// Batch is how many jobs a worker claims at once.
+	// Batch is how many jobs RunDue claims at once.
 	Batch int
+	// Workers is how many jobs Start runs at the same time. Each worker
+	// claims a job only when it is free, so no job waits out its lease
+	// behind another.
+	Workers int
+	// Grace is how long running jobs may finish once Start's context ends
+	// before their context is cancelled too; a job cut short is handed
+	// back at once, without counting an attempt.
+	Grace time.Duration
 	// Keep is how long finished jobs are kept for inspection.
 	Keep time.Duration
 }
@@ -83,7 +92,8 @@ func New(db *store.DB, log *slog.Logger, now func() time.Time) *Queue {
 	rand.Read(b[:])
 	return &Queue{db: db, log: log, now: now, worker: hex.EncodeToString(b[:]),
 		handlers: map[string]Handler{}, wake: make(chan struct{}, 1),
-		Lease: 5 * time.Minute, Timeout: 2 * time.Minute, Poll: time.Second, Batch: 50, Keep: 14 * 24 * time.Hour}
+		Lease: 5 * time.Minute, Timeout: 2 * time.Minute, Poll: time.Second, Batch: 50, Workers: 4, Grace: 10 * time.Second,
+		Keep: 14 * 24 * time.Hour}
 }
 
 // Handle registers the handler of a kind of job.
@@ -120,6 +130,68 @@ func (q *Queue) Enqueue(ctx context.Context, tx *store.Tx, kind string, args any
 		return fmt.Errorf("enqueue %s: %w", kind, err)
 	}
 	if !runAt.After(now) {
+		tx.After(q.Wake)
+	}
+	return nil
+}
+
+// Pending is one job for EnqueueMany.
+type Pending struct {
+	Args any
+	Opts Opts
+}
+
+// EnqueueMany adds jobs of one kind inside the caller's transaction, in
+// multi-row statements (a few round trips for hundreds of jobs). Unique
+// keys already used are skipped as with Enqueue.
+func (q *Queue) EnqueueMany(ctx context.Context, tx *store.Tx, kind string, jobs []Pending) error {
+	now := q.now()
+	wake := false
+	// SQLite looks $N parameters up in a list (quadratic in their number):
+	// small statements there; PostgreSQL pays a round trip per statement.
+	chunk := 50
+	if tx.Engine() == store.Postgres {
+		chunk = 500
+	}
+	for start := 0; start < len(jobs); start += chunk {
+		part := jobs[start:min(start+chunk, len(jobs))]
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO jobs (kind, args, unique_key, state, run_at, max_attempts, created_at) VALUES `)
+		args := make([]any, 0, len(part)*6+1)
+		args = append(args, kind)
+		for i, p := range part {
+			raw, err := json.Marshal(p.Args)
+			if err != nil {
+				return fmt.Errorf("job %s: encode args: %w", kind, err)
+			}
+			runAt := p.Opts.RunAt
+			if runAt.IsZero() {
+				runAt = now
+			}
+			if !runAt.After(now) {
+				wake = true
+			}
+			maxAttempts := p.Opts.MaxAttempts
+			if maxAttempts <= 0 {
+				maxAttempts = 10
+			}
+			var key sql.NullString
+			if p.Opts.UniqueKey != "" {
+				key = sql.NullString{String: p.Opts.UniqueKey, Valid: true}
+			}
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			n := len(args)
+			fmt.Fprintf(&sb, "($1, $%d, $%d, 'available', $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5)
+			args = append(args, string(raw), key, store.Millis(runAt), maxAttempts, store.Millis(now))
+		}
+		sb.WriteString(` ON CONFLICT (unique_key) DO NOTHING`)
+		if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
+			return fmt.Errorf("enqueue %d %s: %w", len(part), kind, err)
+		}
+	}
+	if wake {
 		tx.After(q.Wake)
 	}
 	return nil
@@ -193,7 +265,9 @@ func (q *Queue) claim(ctx context.Context, n int) ([]Job, error) {
 	return jobs, nil
 }
 
-// run executes one claimed job and records the outcome.
+// run executes one claimed job and records the outcome. ctx is the
+// handler's: when it ends (the queue stops) before the handler succeeds,
+// the job is handed back at once without counting the attempt.
 func (q *Queue) run(ctx context.Context, j Job) error {
 	q.mu.RLock()
 	h := q.handlers[j.Kind]
@@ -208,6 +282,15 @@ func (q *Queue) run(ctx context.Context, j Job) error {
 		return q.db.Write(wctx, func(tx *store.Tx) error {
 			_, err := tx.ExecContext(wctx, `UPDATE jobs SET state = 'done', finished_at = $1, locked_until = 0, last_error = ''
 				WHERE id = $2 AND locked_by = $3`, store.Millis(now), j.ID, q.worker)
+			return err
+		})
+	}
+	if ctx.Err() != nil {
+		q.log.Info("job interrupted by shutdown: handed back", "kind", j.Kind, "job", j.ID)
+		return q.db.Write(wctx, func(tx *store.Tx) error {
+			_, err := tx.ExecContext(wctx, `UPDATE jobs SET state = 'available', attempt = attempt - 1, run_at = $1,
+				locked_until = 0, last_error = 'interrupted by shutdown' WHERE id = $2 AND locked_by = $3`,
+				store.Millis(now), j.ID, q.worker)
 			return err
 		})
 	}
@@ -248,8 +331,9 @@ func call(ctx context.Context, h Handler, j Job) (err error) {
 }
 
 // RunDue runs, here and now, every job due at the clock's time (and those
-// that become due by retries within the same time), and returns how many
-// ran. Tests call it after moving the clock.
+// that become due by retries within the same time), one after another in
+// the order they were enqueued, and returns how many ran. Tests call it
+// after moving the clock.
 func (q *Queue) RunDue(ctx context.Context) (int, error) {
 	n := 0
 	for {
@@ -269,17 +353,69 @@ func (q *Queue) RunDue(ctx context.Context) (int, error) {
 	}
 }
 
-// Start runs workers until ctx ends: one loop claims due jobs and runs
-// them, woken by Enqueue or every Poll. It also deletes finished jobs
-// older than Keep.
+// Start runs Workers workers until ctx ends. One loop claims as many due
+// jobs as there are idle workers, woken by Enqueue, by a worker becoming
+// free after a full claim, or every Poll; each claimed job runs in its own
+// goroutine. The loop also deletes finished jobs older than Keep.
+//
+// When ctx ends no more jobs are claimed; running jobs get Grace to finish,
+// then their context is cancelled and the jobs they did not finish are
+// handed back for another instance. Wait returns when all is done. Start a
+// queue once.
 func (q *Queue) Start(ctx context.Context) {
+	workers := max(q.Workers, 1)
+	q.stopped = make(chan struct{})
+	// Handlers run under their own context, cancelled only after Grace.
+	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	idle := make(chan struct{}, workers) // one token per idle worker
+	for range workers {
+		idle <- struct{}{}
+	}
+	freed := make(chan struct{}, 1)
+	var running sync.WaitGroup
 	go func() {
+		defer close(q.stopped)
+		defer cancelWork()
 		t := time.NewTicker(q.Poll)
 		defer t.Stop()
 		lastSweep := time.Time{}
 		for {
-			if _, err := q.RunDue(ctx); err != nil && ctx.Err() == nil {
-				q.log.Error("run jobs", "err", err.Error())
+			n := 0
+		take:
+			for n < workers {
+				select {
+				case <-idle:
+					n++
+				default:
+					break take
+				}
+			}
+			full := n == 0 // every worker busy: look again when one is free
+			if n > 0 {
+				// Claimed jobs are always run or handed back, so the claim
+				// itself is not cut short by shutdown.
+				jobs, err := q.claim(context.WithoutCancel(ctx), min(n, max(q.Batch, 1)))
+				if err != nil {
+					q.log.Error("claim jobs", "err", err.Error())
+				}
+				for _, j := range jobs {
+					running.Add(1)
+					go func() {
+						defer running.Done()
+						if err := q.run(work, j); err != nil {
+							q.log.Error("record job outcome", "kind", j.Kind, "job", j.ID, "err", err.Error())
+						}
+						idle <- struct{}{}
+						select {
+						case freed <- struct{}{}:
+						default:
+						}
+					}()
+				}
+				for range n - len(jobs) {
+					idle <- struct{}{}
+				}
+				full = len(jobs) == n
 			}
 			if now := q.now(); now.Sub(lastSweep) > time.Hour {
 				lastSweep = now
@@ -287,14 +423,46 @@ func (q *Queue) Start(ctx context.Context) {
 					q.log.Warn("sweep jobs", "err", err.Error())
 				}
 			}
+			var more <-chan struct{}
+			if full {
+				more = freed
+			}
 			select {
 			case <-ctx.Done():
+				q.drain(&running, cancelWork)
 				return
 			case <-q.wake:
 			case <-t.C:
+			case <-more:
 			}
 		}
 	}()
+}
+
+// drain waits for running jobs, for at most Grace before cancelling them.
+func (q *Queue) drain(running *sync.WaitGroup, cancel context.CancelFunc) {
+	done := make(chan struct{})
+	go func() {
+		running.Wait()
+		close(done)
+	}()
+	grace := time.NewTimer(q.Grace)
+	defer grace.Stop()
+	select {
+	case <-done:
+	case <-grace.C:
+		cancel()
+		<-done
+	}
+}
+
+// Wait returns once the workers Start began have stopped (after its
+// context ended) and every outcome is recorded; call it before closing the
+// database.
+func (q *Queue) Wait() {
+	if q.stopped != nil {
+		<-q.stopped
+	}
 }
 
 func (q *Queue) sweep(ctx context.Context) error {

@@ -228,3 +228,131 @@ func TestStartRunsEnqueuedJobs(t *testing.T) {
 		t.Fatal("the worker did not run the job")
 	}
 }
+
+// Start runs Workers jobs at once: two slow jobs are both under way at
+// the same time, so together they take the time of one.
+func TestWorkersRunSlowJobsAtOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		started := make(chan string, 2)
+		release := make(chan struct{})
+		finished := make(chan string, 2)
+		q := jobs.New(db, nil, nil)
+		q.Workers = 2
+		q.Handle("test", func(ctx context.Context, j jobs.Job) error {
+			var a args
+			decode(j, &a)
+			started <- a.Name
+			select {
+			case <-release: // the test lets both go only once both are under way
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			finished <- a.Name
+			return nil
+		})
+		ctx, cancel := context.WithCancel(context.Background())
+		defer func() { cancel(); q.Wait() }()
+		q.Start(ctx)
+		enqueue(t, db, q, "slow 1", jobs.Opts{})
+		enqueue(t, db, q, "slow 2", jobs.Opts{})
+		for i := 0; i < 2; i++ {
+			select {
+			case <-started:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("only %d of 2 slow jobs under way: the workers run one job at a time", i)
+			}
+		}
+		close(release)
+		for i := 0; i < 2; i++ {
+			select {
+			case <-finished:
+			case <-time.After(10 * time.Second):
+				t.Fatal("a released job did not finish")
+			}
+		}
+	})
+}
+
+// Several instances, each with several workers, run every job exactly once.
+func TestConcurrentWorkersRunEachJobOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		const n = 120
+		c := &counter{runs: map[string]int{}}
+		ran := make(chan struct{}, 2*n)
+		ctx, cancel := context.WithCancel(context.Background())
+		var qs []*jobs.Queue
+		for i := 0; i < 3; i++ {
+			q := jobs.New(db, nil, nil)
+			q.Workers = 4
+			h := c.handler(nil)
+			q.Handle("test", func(ctx context.Context, j jobs.Job) error {
+				err := h(ctx, j)
+				ran <- struct{}{}
+				return err
+			})
+			qs = append(qs, q)
+		}
+		for i := 0; i < n; i++ {
+			enqueue(t, db, qs[i%3], "j"+itoa(i), jobs.Opts{})
+		}
+		for _, q := range qs {
+			q.Start(ctx)
+		}
+		for i := 0; i < n; i++ {
+			select {
+			case <-ran:
+			case <-time.After(20 * time.Second):
+				t.Fatalf("%d of %d jobs ran", i, n)
+			}
+		}
+		cancel()
+		for _, q := range qs {
+			q.Wait()
+		}
+		if len(c.runs) != n {
+			t.Fatalf("%d distinct jobs ran, want %d", len(c.runs), n)
+		}
+		for name, runs := range c.runs {
+			if runs != 1 {
+				t.Errorf("job %s ran %d times", name, runs)
+			}
+		}
+		st, _ := qs[0].Stats(context.Background())
+		if st["done"] != n {
+			t.Fatalf("job states %v, want %d done", st, n)
+		}
+	})
+}
+
+// Stopping gives running jobs Grace, then cancels them and hands them back
+// at once, without counting the interrupted attempt.
+func TestStopHandsBackInterruptedJobs(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		clock := testenv.NewClock(testenv.Start)
+		started := make(chan struct{}, 1)
+		q := jobs.New(db, nil, clock.Now)
+		q.Grace = 50 * time.Millisecond
+		q.Handle("test", func(ctx context.Context, j jobs.Job) error {
+			started <- struct{}{}
+			<-ctx.Done() // a job that does not finish by itself
+			return ctx.Err()
+		})
+		ctx, cancel := context.WithCancel(context.Background())
+		q.Start(ctx)
+		enqueue(t, db, q, "long", jobs.Opts{})
+		select {
+		case <-started:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the job did not start")
+		}
+		cancel()
+		q.Wait()
+		// Another instance takes it over now, not after the lease, as attempt 1.
+		var attempt int
+		other := jobs.New(db, nil, clock.Now)
+		other.Handle("test", func(ctx context.Context, j jobs.Job) error { attempt = j.Attempt; return nil })
+		if n := runDue(t, other); n != 1 || attempt != 1 {
+			t.Fatalf("after stop: %d jobs ran, attempt %d; want the interrupted job again as attempt 1", n, attempt)
+		}
+	})
+}

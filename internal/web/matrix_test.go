@@ -169,6 +169,14 @@ var matrix = map[string]routeCase{
 	"GET /hotline/wallboard":                      {},
 	"GET /hotline/wallboard/panel":                {},
 
+	// Notifications: a user id is nobody's notification id here, so the
+	// allowed roles get 404; notify_test.go proves one sees only one's own.
+	"GET /notifications":                   {},
+	"POST /notifications/read-all":         {form: true},
+	"POST /notifications/{id}/read":        {params: []string{"id"}, form: true},
+	"GET /api/v1/notifications":            {},
+	"POST /api/v1/notifications/{id}/read": {params: []string{"id"}, body: `{}`},
+
 	// Case management (issue 5).
 	"GET /cases":                                   {},
 	"GET /cases/new":                               {},

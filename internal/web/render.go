@@ -122,16 +122,17 @@ func dict(kv ...any) (map[string]any, error) {
 
 // view is what every page template receives.
 type view struct {
-	L     *i18n.Localizer
-	User  *auth.Principal
-	Nav   []navItem
-	Path  string
-	Query map[string]string
-	Title string // i18n key, or text when TitleText is set
-	Data  any
-	Form  *form
-	Flash string // i18n key of a one-time message
-	Demo  bool
+	L      *i18n.Localizer
+	User   *auth.Principal
+	Nav    []navItem
+	Path   string
+	Query  map[string]string
+	Title  string // i18n key, or text when TitleText is set
+	Data   any
+	Form   *form
+	Flash  string // i18n key of a one-time message
+	Demo   bool
+	Unread int // the account's unread notifications, for the header
 }
 
 // render writes a page. Rendering goes to a buffer first, so that a
@@ -150,7 +151,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 		}
 	}
 	v := view{L: s.localizer(r), User: p, Nav: s.nav(p, r.URL.Path), Path: r.URL.Path, Query: q, Title: title,
-		Data: data, Form: f, Demo: s.Demo}
+		Data: data, Form: f, Demo: s.Demo, Unread: s.unread(r, p)}
 	if c, err := r.Cookie("flash"); err == nil {
 		v.Flash = c.Value
 		http.SetCookie(w, &http.Cookie{Name: "flash", Path: "/", MaxAge: -1})
@@ -191,7 +192,8 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, e *errs.Error
 		return
 	}
 	p := auth.From(r.Context())
-	v := view{L: l, User: p, Nav: s.nav(p, r.URL.Path), Path: r.URL.Path, Title: "error.title", Data: data, Demo: s.Demo}
+	v := view{L: l, User: p, Nav: s.nav(p, r.URL.Path), Path: r.URL.Path, Title: "error.title", Data: data, Demo: s.Demo,
+		Unread: s.unread(r, p)}
 	var buf bytes.Buffer
 	if err := tp.ExecuteTemplate(&buf, "layout", v); err != nil {
 		s.Log.Error("render error page", "err", err)
@@ -201,6 +203,19 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, e *errs.Error
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(e.Status)
 	w.Write(buf.Bytes())
+}
+
+// unread counts p's unread notifications for the header (0 when it
+// cannot: the page still renders).
+func (s *Server) unread(r *http.Request, p *auth.Principal) int {
+	if p == nil || s.Notify == nil {
+		return 0
+	}
+	n, err := s.Notify.Unread(r.Context(), p.UserID)
+	if err != nil {
+		s.Log.WarnContext(r.Context(), "count unread notifications", "err", err.Error())
+	}
+	return n
 }
 
 // flash sets a one-time message (an i18n key) shown on the next page.

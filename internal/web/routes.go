@@ -168,6 +168,13 @@ func (s *Server) buildRoutes() http.Handler {
 	h("GET /hotline/wallboard", need(auth.PermHotlineSuper), s.wallboardPage())
 	h("GET /hotline/wallboard/panel", need(auth.PermHotlineSuper), s.wallboardPanel())
 
+	// Notifications: each account sees only its own.
+	h("GET /notifications", signedIn, s.notificationsPage())
+	h("POST /notifications/read-all", signedIn, s.readAllNotificationsForm())
+	h("POST /notifications/{id}/read", signedIn, s.readNotificationForm())
+	h("GET /api/v1/notifications", signedIn, s.apiNotifications())
+	h("POST /api/v1/notifications/{id}/read", signedIn, s.apiReadNotification())
+
 	// Case management (issue 5): the legal workflow, deadlines, break-glass.
 	caseMove := needAny(auth.PermCaseWrite, auth.PermCaseApprove)
 	h("GET /cases", need(auth.PermCaseRead), s.casesPage())

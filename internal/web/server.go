@@ -33,6 +33,7 @@ import (
 	"treem/internal/hotline"
 	"treem/internal/i18n"
 	"treem/internal/indicators"
+	"treem/internal/notify"
 	"treem/internal/privacy"
 	"treem/internal/referrals"
 	"treem/internal/seal"
@@ -56,6 +57,7 @@ type Deps struct {
 	Cases       *cases.Service
 	Referrals   *referrals.Service
 	Attachments *attachments.Service
+	Notify      *notify.Service
 	Privacy     *privacy.Service
 
 	TrustProxy    bool

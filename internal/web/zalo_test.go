@@ -66,7 +66,7 @@ func TestZaloWebhookSignature(t *testing.T) {
 				t.Errorf("%s: %s", name, res)
 			}
 		}
-		if n := count(t, h, "zalo_deliveries") + count(t, h, "jobs WHERE kind LIKE 'zalo%'"); n != 0 {
+		if n := count(t, h, "zalo_deliveries") + count(t, h, "jobs WHERE kind LIKE 'hotline.zalo%'"); n != 0 {
 			t.Fatalf("refused deliveries stored %d rows", n)
 		}
 		if res := postZalo(t, h, body, sig); res.Code != 200 {
