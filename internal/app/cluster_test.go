@@ -243,3 +243,59 @@ func TestContactNumbersStayUniqueAcrossThreeInstances(t *testing.T) {
 		}
 	}
 }
+
+// Commune officers on three instances open cases in the same commune at
+// the same moment: every case gets its own number.
+func TestCaseNumbersStayUniqueAcrossThreeInstances(t *testing.T) {
+	c := newCluster(t, 3)
+	ctx := context.Background()
+	u, _, err := c.instances[0].Auth.CreateUser(ctx, nil, authUser("cluster.officer", "commune_officer", "00004"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := c.instances[0].Auth.CreateToken(ctx, u.ID, "cluster")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const clients, each = 9, 6
+	var mu sync.Mutex
+	numbers := map[string]int{}
+	var wg sync.WaitGroup
+	for w := 0; w < clients; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				body := `{"commune":"00004","children":[{"name":"Lò Thị Hoa","dob":"2015-03-02","sex":"Nữ"}],
+					"received_at":"2026-11-27T00:30:00Z","source":"hotline","summary":"x","abuse_forms":["bo_mat"],"risk":"low"}`
+				req, _ := http.NewRequest("POST", c.proxy.URL+"/api/v1/cases", strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+tok)
+				req.Header.Set("Content-Type", "application/json")
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				var out struct{ Data struct{ Number string } }
+				json.NewDecoder(res.Body).Decode(&out)
+				res.Body.Close()
+				if res.StatusCode != http.StatusCreated || out.Data.Number == "" {
+					t.Errorf("create case: %d %+v", res.StatusCode, out)
+					return
+				}
+				mu.Lock()
+				numbers[out.Data.Number]++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(numbers) != clients*each {
+		t.Fatalf("%d distinct numbers for %d cases", len(numbers), clients*each)
+	}
+	for n, k := range numbers {
+		if k != 1 {
+			t.Errorf("number %s given %d times", n, k)
+		}
+	}
+}

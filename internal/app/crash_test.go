@@ -156,6 +156,35 @@ func createChild(token string) writer {
 	}
 }
 
+// caseStep opens a case as a commune officer and moves it to verifying: the
+// case (its summary sealed at rest) must be there once its creation was
+// acknowledged, and at the verifying step once the move was.
+func caseStep(token string) writer {
+	return func(c *http.Client, base, _ string, w, n int) (*ack, error) {
+		summary := fmt.Sprintf("crash w%d n%06d: trẻ bị bỏ mặc", w, n)
+		path, err := created(c, base, token, "/api/v1/cases", fmt.Sprintf(`{"commune":"00004",
+			"children":[{"name":"Lò Thị Hoa","dob":"2015-03-02","sex":"Nữ"}],"received_at":"2026-11-27T00:30:00Z",
+			"source":"hotline","summary":%q,"abuse_forms":["bo_mat"],"risk":"low"}`, summary))
+		if err != nil {
+			return nil, err
+		}
+		step := "received"
+		res, err := send(c, "POST", base+path+"/transitions", token, `{"to":"verifying","reason":"xác minh tin báo","version":1}`)
+		if err == nil {
+			if res.StatusCode == http.StatusOK {
+				step = "verifying"
+			}
+			res.Body.Close()
+		}
+		return &ack{path: path, check: func(got map[string]any) error {
+			if got["summary"] != summary || (step == "verifying" && got["step"] != "verifying") {
+				return fmt.Errorf("summary %v step %v, want %q and %s", got["summary"], got["step"], summary, step)
+			}
+			return nil
+		}}, nil
+	}
+}
+
 // Writes from many clients at once, SIGKILL at random moments (at least 20
 // times), restart: every acknowledged write is present and whole, and the
 // audit chain verifies.
@@ -219,7 +248,7 @@ func TestAcknowledgedWritesSurviveSIGKILL(t *testing.T) {
 				}
 				s.kill()
 			}
-			writers := []writer{renameUser(ids), createContact(counsellor), createChild(officer)}
+			writers := []writer{renameUser(ids), createContact(counsellor), createChild(officer), caseStep(officer)}
 
 			var mu sync.Mutex
 			var acks []*ack
@@ -272,6 +301,16 @@ func TestAcknowledgedWritesSurviveSIGKILL(t *testing.T) {
 			if len(acks) < cycles {
 				t.Fatalf("only %d writes acknowledged in %d cycles: the test did not exercise the server", len(acks), cycles)
 			}
+			kinds := map[string]int{}
+			for _, a := range acks {
+				kinds[strings.Split(a.path, "/")[3]]++
+			}
+			for _, k := range []string{"users", "contacts", "children", "cases"} {
+				if kinds[k] == 0 {
+					t.Fatalf("no %s write was acknowledged (%v): that writer is broken", k, kinds)
+				}
+			}
+			t.Logf("acknowledged by kind: %v", kinds)
 
 			s := startCrashServer(t, env)
 			defer s.kill()
