@@ -139,7 +139,7 @@ type Services struct {
 // open connects, migrates and loads the keys. createKeys allows making a
 // key file on first use (SQLite, or the demo).
 func open(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger, createKeys bool) (*Services, error) {
-	db, err := store.Open(ctx, cfg.DB, store.Options{Synchronous: cfg.SQLiteSync})
+	db, err := store.Open(ctx, cfg.DB, store.Options{Synchronous: cfg.SQLiteSync, ReadConns: cfg.ReadConns})
 	if err != nil {
 		return nil, err
 	}

@@ -312,6 +312,10 @@ func (s *Service) list(ctx context.Context, q query) (Page, error) {
 	if err := rows.Err(); err != nil {
 		return p, err
 	}
+	// Close before decorate's queries: after the break the rows still hold
+	// their connection, and requests each holding one while waiting for a
+	// second would take the whole reader pool and wait for ever.
+	rows.Close()
 	return p, s.decorate(ctx, q, p.Items)
 }
 

@@ -32,6 +32,7 @@ type Config struct {
 	RequireTOTP string        // TREEM_REQUIRE_TOTP: roles, comma-separated; "none" for none
 	Shutdown    time.Duration // TREEM_SHUTDOWN_TIMEOUT: how long in-flight requests may finish
 	JobWorkers  int           // TREEM_JOB_WORKERS: background jobs run at once per instance
+	ReadConns   int           // TREEM_DB_READ_CONNS: SQLite reader connections (0: 2 per CPU, at least 4)
 	// RetentionYears: inactive records older than this are anonymised by a
 	// daily job (Nghị định 13/2023); 0 keeps them.
 	RetentionYears int // TREEM_RETENTION_YEARS
@@ -122,6 +123,7 @@ func FlagSet(name string, getenv Getenv, serve bool) (*flag.FlagSet, *Config) {
 		fs.StringVar(&c.Hotline.ZaloRefresh, "zalo-refresh-token", env("TREEM_ZALO_REFRESH_TOKEN", ""), "first Zalo refresh token, used only while none is stored (TREEM_ZALO_REFRESH_TOKEN)")
 		fs.IntVar(&c.RetentionYears, "retention-years", envInt(getenv, "TREEM_RETENTION_YEARS", 0), "anonymise children (and other registered records) inactive for this many years, daily; 0 keeps them (TREEM_RETENTION_YEARS)")
 		fs.Int64Var(&c.AttachmentMax, "attachment-max-bytes", envInt64(getenv, "TREEM_ATTACHMENT_MAX_BYTES", 10<<20), "largest case attachment accepted, in bytes (TREEM_ATTACHMENT_MAX_BYTES)")
+		fs.IntVar(&c.ReadConns, "db-read-conns", envInt(getenv, "TREEM_DB_READ_CONNS", 0), "SQLite reader connections, 0 for two per CPU and at least 4; PostgreSQL's pool has at least 16 (TREEM_DB_READ_CONNS)")
 		fs.IntVar(&c.JobWorkers, "job-workers", envInt(getenv, "TREEM_JOB_WORKERS", 4), "background jobs (e-mails, reminders, webhooks) run at once by this instance (TREEM_JOB_WORKERS)")
 		fs.StringVar(&c.SMTP.Host, "smtp-host", env("TREEM_SMTP_HOST", ""), "SMTP server for notification e-mails; empty: no e-mail (TREEM_SMTP_HOST)")
 		fs.IntVar(&c.SMTP.Port, "smtp-port", envInt(getenv, "TREEM_SMTP_PORT", 0), "SMTP port; 0: 587, or 465 with --smtp-tls tls (TREEM_SMTP_PORT)")
@@ -222,6 +224,9 @@ func (c *Config) Check(getenv Getenv) error {
 	}
 	if c.Deadlines.Every < 0 || c.Deadlines.LeadDays < 0 || c.Deadlines.LeadHours < 0 || c.Deadlines.Level2Days < 0 || c.Deadlines.Level2Hours < 0 {
 		problems = append(problems, "deadline scanner settings must be positive")
+	}
+	if c.ReadConns < 0 || c.ReadConns > 1024 {
+		problems = append(problems, fmt.Sprintf("--db-read-conns %d: use 1 to 1024 (0 for the default)", c.ReadConns))
 	}
 	if c.JobWorkers < 0 || c.JobWorkers > 256 {
 		problems = append(problems, fmt.Sprintf("--job-workers %d: use 1 to 256 (0 for the default, 4)", c.JobWorkers))
