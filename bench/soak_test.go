@@ -144,7 +144,8 @@ func soak(b *testing.B, engine, dsn string, d time.Duration, rate int) {
 		defer t.Stop()
 		for i := 0; ; i++ {
 			t0 := time.Now()
-			record(len(kinds), time.Since(t0), r.publicReport(i))
+			err := r.publicReport(i)
+			record(len(kinds), time.Since(t0), err)
 			select {
 			case <-done:
 				return
