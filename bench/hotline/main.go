@@ -55,6 +55,7 @@ func main() {
 	rate := flag.Int("rate", 2000, "Zalo deliveries a second (each sent twice)")
 	doCreate := flag.Bool("create", false, "create contacts")
 	clients := flag.Int("clients", 200, "concurrent clients for -create")
+	createRate := flag.Int("create-rate", 0, "for -create: contacts a second shared by the clients, each sending at its own steady pace (0: closed loop, each sends again as soon as answered)")
 	seconds := flag.Int("seconds", 30, "length of a run")
 	generate := flag.Int("generate", 0, "generate this many contacts first")
 	doSearch := flag.Bool("search", false, "contact search")
@@ -140,7 +141,7 @@ func main() {
 		zaloBurst(ctx, inst, client, base, *rate, *seconds)
 	}
 	if *doCreate {
-		create(ctx, inst, client, base, *clients, *seconds)
+		create(ctx, inst, client, base, *clients, *createRate, *seconds)
 	}
 	if *doSearch {
 		search(ctx, inst, client, base, *queries)
@@ -300,7 +301,11 @@ func zaloBurst(ctx context.Context, inst *app.Instance, client *http.Client, bas
 }
 
 // create runs clients that record complete contacts for seconds.
-func create(ctx context.Context, inst *app.Instance, client *http.Client, base string, clients, seconds int) {
+// create has clients send contacts: in a closed loop (rate 0: each sends
+// again as soon as answered, which measures the most the server carries),
+// or open (together rate a second, each client at its own steady pace from
+// a random start, as counsellors do: latency at a given load).
+func create(ctx context.Context, inst *app.Instance, client *http.Client, base string, clients, rate, seconds int) {
 	toks := tokens(ctx, inst, 20)
 	var l lat
 	var bad atomic.Int64
@@ -315,7 +320,17 @@ func create(ctx context.Context, inst *app.Instance, client *http.Client, base s
 		go func() {
 			defer wg.Done()
 			tok := toks[c%len(toks)]
+			var every time.Duration
+			next := time.Now()
+			if rate > 0 {
+				every = time.Duration(float64(time.Second) * float64(clients) / float64(rate))
+				next = next.Add(time.Duration(rand.Int64N(int64(every))))
+			}
 			for time.Now().Before(end) {
+				if every > 0 {
+					time.Sleep(time.Until(next))
+					next = next.Add(every)
+				}
 				req, _ := http.NewRequest("POST", base+"/api/v1/contacts", bytes.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("Authorization", "Bearer "+tok)
@@ -335,7 +350,11 @@ func create(ctx context.Context, inst *app.Instance, client *http.Client, base s
 		}()
 	}
 	wg.Wait()
-	fmt.Printf("\nCreate contacts: %d clients for %d s\n", clients, seconds)
+	if rate > 0 {
+		fmt.Printf("\nCreate contacts: %d clients sending %d a second together for %d s\n", clients, rate, seconds)
+	} else {
+		fmt.Printf("\nCreate contacts: %d clients in a closed loop for %d s\n", clients, seconds)
+	}
 	fmt.Println(header)
 	fmt.Println(l.report("POST /api/v1/contacts"))
 	fmt.Printf("\n%.0f contacts/s, errors: %d\n", float64(len(l.d))/float64(seconds), bad.Load())
