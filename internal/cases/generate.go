@@ -40,7 +40,9 @@ type GenOptions struct {
 // measure is decided within 12 hours four times in five. Plans are
 // submitted within their 5 working days about five times in six and
 // approved in time nine times in ten; one in twenty is sent back once.
-// About one case in five closes early (unfounded, or no risk found).
+// About one case in five closes early (unfounded, or no risk found). One
+// in twelve of the last year's is stuck in planning or approval, its
+// deadline running out (the overdue lists' work).
 //
 // Each case has one to three children: a registry child (two in five, when
 // the registry has children; the case is in the child's commune), a child
@@ -217,6 +219,7 @@ type genCase struct {
 	closed      int64
 	measure     bool
 	stopped     bool
+	stall       string // a step the case gets stuck in, its deadline running out
 	steps       []genStep
 	deadlines   []genDeadline
 	plans       []genPlan
@@ -381,6 +384,11 @@ func (c *genCase) open() {
 func (c *genCase) run() {
 	g := c.g
 	t := c.created
+	// One case in twelve of the last year gets stuck in planning or
+	// approval: the overdue work of the lists and reminders.
+	if g.r.IntN(12) == 0 && c.received > g.cut-365*day {
+		c.stall = []string{StepPlanning, StepPlanning, StepPlanApproval}[g.r.IntN(3)]
+	}
 	if c.risk == RiskHigh {
 		// Emergency: acted on within hours; the measure decided within
 		// 12 hours of the report four times in five.
@@ -461,6 +469,9 @@ func (c *genCase) plan(t int64) {
 		if c.step != StepPlanning && !c.enter(StepPlanning, t, nil) {
 			return
 		}
+		if c.stall == StepPlanning {
+			return
+		}
 		due, ok := c.due(DuePlan)
 		if !ok {
 			due = t + 7*day
@@ -482,6 +493,9 @@ func (c *genCase) plan(t int64) {
 			return
 		}
 		pl.state, pl.submitted = "submitted", submit
+		if c.stall == StepPlanApproval {
+			return
+		}
 		adue, ok := c.due(DueApproval)
 		if !ok {
 			adue = submit + 5*day
@@ -506,7 +520,7 @@ func (c *genCase) plan(t int64) {
 		break
 	}
 	for round := 0; ; round++ {
-		t += g.between(20*day, 120*day)
+		t += g.between(20*day, 90*day)
 		if !c.enter(StepReviewing, t, nil) {
 			return
 		}
