@@ -632,13 +632,15 @@ func (g *generator) batch(ctx context.Context, db *store.DB, received []int64) e
 		var first *children.Registered
 		switch {
 		case len(g.pool) > 0 && g.r.IntN(10) == 0:
-			first = &g.pool[g.r.IntN(len(g.pool))]
+			if k := &g.pool[g.r.IntN(len(g.pool))]; childOn(*k, c.received) {
+				first = k
+			}
 		case len(sample) > 0 && g.r.IntN(5) < 2:
-			first, sample = &sample[0], sample[1:]
-			if u, ok := g.units.Get(first.Commune); ok && u.Level == geo.LevelCommune {
-				linked = append(linked, *first)
-			} else {
-				first = nil
+			k := &sample[0]
+			sample = sample[1:]
+			if u, ok := g.units.Get(k.Commune); ok && u.Level == geo.LevelCommune && childOn(*k, c.received) {
+				first = k
+				linked = append(linked, *k)
 			}
 		}
 		if first != nil {
@@ -744,6 +746,13 @@ func (g *generator) batch(ctx context.Context, db *store.DB, received []int64) e
 	g.pool = append(g.pool, linked...)
 	g.pool = append(g.pool, rows.fresh...)
 	return nil
+}
+
+// childOn reports whether a registry child was a child (born, under 18) on
+// the day of a report; an unknown date of birth does.
+func childOn(k children.Registered, received int64) bool {
+	on := int32(dayNum(time.UnixMilli(received)))
+	return k.DOB == 0 || (k.DOB <= on && on-k.DOB < 180000)
 }
 
 // child invents a child a case registers: a girl three times in five,

@@ -86,6 +86,10 @@ func TestGeneratedCasesCountAsTheIndicatorsSay(t *testing.T) {
 				LEFT JOIN cases c ON c.id = cc.case_id WHERE ch.id IS NULL OR ch.commune_code <> c.commune`); n != 0 {
 				t.Errorf("%d case children not in the registry or not in the case's commune", n)
 			}
+			if n := one(`SELECT COUNT(*) FROM case_children cc JOIN cases c ON c.id = cc.case_id JOIN children ch ON ch.id = cc.child_id
+				WHERE ch.dob_on <> 0 AND (ch.dob_on > c.received_on OR c.received_on - ch.dob_on >= 180000)`); n != 0 {
+				t.Errorf("%d case children born after the report or 18 and over at it", n)
+			}
 			if n := one(`SELECT COUNT(*) FROM case_children WHERE child_id <= 400`); n == 0 {
 				t.Errorf("no case linked to a child who was in the registry before")
 			}
