@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"treem/internal/cases"
 	"treem/internal/children"
 )
 
@@ -79,7 +80,7 @@ func BenchmarkIndicators(b *testing.B) {
 				return time.Since(t), err
 			}
 			// Right after start: the roll-ups saved by verify answer at once.
-			s, ready := Start(b, append(env, "TREEM_INDICATOR_STANDINS=1"))
+			s, ready := Start(b, env)
 			srvURL = s.URL
 			var first time.Duration
 			for _, p := range dashboard {
@@ -165,14 +166,15 @@ func plainSQL(b *testing.B, dsn string, year int) {
 	defer db.Close()
 	ctx := context.Background()
 	start, end := year*10000+101, year*10000+1231
-	// The registry's figures as the verifier computes them.
+	// The registry's and the cases' figures as the verifier computes them.
 	csc, _ := children.FactSource{}.CheckSQL("m_csc")
 	helped, _ := children.FactSource{}.CheckSQL("m_csc_helped")
+	abuse, _ := cases.CaseFacts{}.CheckSQL("m_cases")
 	queries := map[string]string{
 		"csc_total by commune":      csc,
 		"csc_helped by commune":     helped,
 		"hotline contacts national": `SELECT COUNT(*) FROM contacts WHERE started_on BETWEEN $1 AND $2`,
-		"abuse cases national":      `SELECT COUNT(*) FROM standin_cases WHERE received_on BETWEEN $1 AND $2`,
+		"abuse cases by commune":    abuse,
 	}
 	var total time.Duration
 	for name, q := range queries {

@@ -63,7 +63,7 @@ func commands() []command {
 		{"keys init", "create a new key file", keysInit},
 		{"keys rotate", "make a new encryption key active and re-seal stored data with it", keysRotate},
 		{"keys retire", "remove encryption keys no stored value uses any more", keysRetire},
-		{"indicators generate", "fill the registry, the hotline and the case stand-in tables with invented national-scale data", indicatorsGenerate},
+		{"indicators generate", "fill the registry, the hotline and the case area with invented national-scale data (--only cases: one area)", indicatorsGenerate},
 		{"indicators verify", "build the indicators and compare them with plain SQL (--periods 2025;2025Q1)", indicatorsVerify},
 	}
 }

@@ -15,13 +15,13 @@ import (
 
 	"treem/internal/audit"
 	"treem/internal/auth"
+	"treem/internal/cases"
 	"treem/internal/children"
 	"treem/internal/config"
 	"treem/internal/demo"
 	"treem/internal/hotline"
 	"treem/internal/i18n"
 	"treem/internal/indicators"
-	"treem/internal/indicators/standin"
 	"treem/internal/seal"
 )
 
@@ -378,59 +378,88 @@ func keysRetire(ctx context.Context, env Env, args []string) error {
 	return nil
 }
 
-// indicatorsGenerate fills the registry and the hotline with invented
-// records (children.Generate, hotline's Generate) and the case area's
-// stand-in tables (it has no real source yet), for the benchmark and for
-// trying the dashboards.
+// national is the scale `treem indicators generate` writes by default:
+// two million registry children with their help, ten years of hotline
+// contacts, 50,000 cases.
+var national = struct{ children, contactsPerYear, years, cases int }{2_000_000, 500_000, 10, 50_000}
+
+// indicatorsGenerate fills the registry, the hotline and the case area
+// with invented records (children.Generate, hotline's Generate,
+// cases.Generate), for the benchmark and for trying the dashboards.
+// --only writes some areas into a database that has the others.
 func indicatorsGenerate(ctx context.Context, env Env, args []string) error {
 	fs, cfg := config.FlagSet("indicators generate", env.Getenv, false)
-	kids := fs.Int("children", standin.National.Children, "registry children")
-	contacts := fs.Int("contacts-per-year", standin.National.ContactsPerYear, "hotline contacts a year")
-	years := fs.Int("years", standin.National.Years, "years of data, up to --last-year")
+	kids := fs.Int("children", national.children, "registry children")
+	contacts := fs.Int("contacts-per-year", national.contactsPerYear, "hotline contacts a year")
+	years := fs.Int("years", national.years, "years of data, up to --last-year")
 	last := fs.Int("last-year", env.Now().Year(), "last year of data")
-	cases := fs.Int("cases", standin.National.Cases, "cases (stand-in tables)")
+	nCases := fs.Int("cases", national.cases, "cases")
+	only := fs.String("only", "children,contacts,cases", "the areas to generate, comma-separated: children, contacts, cases")
 	if err := parse(fs, cfg, env, args); err != nil {
 		return err
+	}
+	areas := map[string]bool{}
+	for a := range strings.SplitSeq(*only, ",") {
+		switch a = strings.TrimSpace(a); a {
+		case "children", "contacts", "cases":
+			areas[a] = true
+		case "":
+		default:
+			return fmt.Errorf("--only: unknown area %q (children, contacts, cases)", a)
+		}
+	}
+	if len(areas) == 0 {
+		return errors.New("--only: name at least one area (children, contacts, cases)")
+	}
+	if *years < 1 {
+		return errors.New("--years must be at least 1")
 	}
 	d, err := open(ctx, cfg, env, nil, true)
 	if err != nil {
 		return err
 	}
 	defer d.close()
-	if err := standin.Install(ctx, d.DB); err != nil {
-		return err
-	}
 	start := time.Now()
 	first := *last - *years + 1
-	err = children.Generate(ctx, d.DB, children.GenOptions{Children: *kids, FirstYear: first, LastYear: *last, Seed: 6, At: env.Now()},
-		func(n int) {
-			if n%200_000 == 0 || n == *kids {
-				fmt.Fprintf(env.Stdout, "%d children\n", n)
+	if areas["children"] {
+		err = children.Generate(ctx, d.DB, children.GenOptions{Children: *kids, FirstYear: first, LastYear: *last, Seed: 6, At: env.Now()},
+			func(n int) {
+				if n%200_000 == 0 || n == *kids {
+					fmt.Fprintf(env.Stdout, "%d children\n", n)
+				}
+			})
+		if err != nil {
+			return err
+		}
+	}
+	if areas["contacts"] {
+		// Contacts over the whole years: up to the end of the last year, or now.
+		end := time.Date(*last, 12, 31, 16, 0, 0, 0, time.UTC) // 23:00 in Vietnam
+		if now := env.Now(); end.After(now) {
+			end = now
+		}
+		hl := hotline.New(hotline.Deps{DB: d.DB, Keys: d.Keys, Audit: d.Audit, Jobs: d.Jobs, Now: env.Now, Config: hotlineConfig(cfg)})
+		total := *contacts * *years
+		err = hl.Generate(ctx, hotline.GenOptions{Contacts: total, Span: end.Sub(time.Date(first, 1, 1, 0, 0, 0, 0, i18n.Vietnam)),
+			End: end, Seed: 6}, func(n int) {
+			if n%500_000 < 2000 || n == total {
+				fmt.Fprintf(env.Stdout, "%d contacts\n", n)
 			}
 		})
-	if err != nil {
-		return err
-	}
-	// Contacts over the whole years: up to the end of the last year, or now.
-	end := time.Date(*last, 12, 31, 16, 0, 0, 0, time.UTC) // 23:00 in Vietnam
-	if now := env.Now(); end.After(now) {
-		end = now
-	}
-	hl := hotline.New(hotline.Deps{DB: d.DB, Keys: d.Keys, Audit: d.Audit, Jobs: d.Jobs, Now: env.Now, Config: hotlineConfig(cfg)})
-	total := *contacts * *years
-	err = hl.Generate(ctx, hotline.GenOptions{Contacts: total, Span: end.Sub(time.Date(first, 1, 1, 0, 0, 0, 0, i18n.Vietnam)),
-		End: end, Seed: 6}, func(n int) {
-		if n%500_000 < 2000 || n == total {
-			fmt.Fprintf(env.Stdout, "%d contacts\n", n)
+		if err != nil {
+			return err
 		}
-	})
-	if err != nil {
-		return err
 	}
-	sc := standin.Scale{Years: *years, LastYear: *last, Cases: *cases, Seed: 6}
-	err = standin.Generate(ctx, d.DB, sc, func(s string) { fmt.Fprintln(env.Stdout, s) })
-	if err != nil {
-		return err
+	if areas["cases"] {
+		err = cases.Generate(ctx, d.DB, cases.GenOptions{Cases: *nCases, FirstYear: first, LastYear: *last, Seed: 6, At: env.Now()},
+			func(n int) {
+				if n%10_000 == 0 || n == *nCases {
+					fmt.Fprintf(env.Stdout, "%d cases\n", n)
+				}
+			})
+		if err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(env.Stdout, "generated in %s\n", time.Since(start).Round(time.Second))
 	return nil
@@ -441,7 +470,6 @@ func indicatorsGenerate(ctx context.Context, env Env, args []string) error {
 func indicatorsVerify(ctx context.Context, env Env, args []string) error {
 	fs, cfg := config.FlagSet("indicators verify", env.Getenv, false)
 	periods := fs.String("periods", strconv.Itoa(env.Now().Year()-1), "periods, ;-separated (2025;2025Q1;202503)")
-	standins := fs.Bool("standins", true, "count the stand-in record tables")
 	if err := parse(fs, cfg, env, args); err != nil {
 		return err
 	}
@@ -454,7 +482,7 @@ func indicatorsVerify(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer d.close()
-	ind, err := openIndicators(ctx, d, *standins)
+	ind, err := openIndicators(ctx, d)
 	if err != nil {
 		return err
 	}

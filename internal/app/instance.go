@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 
@@ -18,7 +17,6 @@ import (
 	"treem/internal/hotline"
 	"treem/internal/indicators"
 	"treem/internal/indicators/facts"
-	"treem/internal/indicators/standin"
 	"treem/internal/notify"
 	"treem/internal/privacy"
 	"treem/internal/referrals"
@@ -85,7 +83,7 @@ func Build(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger) (
 			return nil, fmt.Errorf("seed demo children: %w", err)
 		}
 	}
-	ind, err := openIndicators(ctx, d, cfg.IndicatorStandins)
+	ind, err := openIndicators(ctx, d)
 	if err != nil {
 		d.close()
 		return nil, err
@@ -203,24 +201,11 @@ func (i *Instance) Close() {
 }
 
 // openIndicators builds the indicator engine with every area's fact
-// source: the registry's, the hotline's and the cases' (real: children,
-// hotline, cases.FactSources), the communes' returns, and — only when
-// asked (--indicator-standins) — the stand-in tables of package
-// indicators/standin for any area that has no source yet (a real source
-// replaces the stand-in of the same name).
-func openIndicators(ctx context.Context, d *Services, standins bool) (*indicators.Service, error) {
+// source: the communes' returns, the registry's, the hotline's and the
+// cases' (children, hotline, cases.FactSources).
+func openIndicators(ctx context.Context, d *Services) (*indicators.Service, error) {
 	sources := []facts.Source{indicators.ReturnsSource{}, children.FactSource{}, hotline.FactSource{}}
 	sources = append(sources, cases.FactSources()...)
-	if standins {
-		if err := standin.Install(ctx, d.DB); err != nil {
-			return nil, err
-		}
-		for _, st := range standin.Pending() {
-			if !slices.ContainsFunc(sources, func(s facts.Source) bool { return s.Name() == st.Name() }) {
-				sources = append(sources, st)
-			}
-		}
-	}
 	e, err := indicators.New(ctx, d.DB, geo.Default(), sources, indicators.Config{}, d.Now, d.Log)
 	if err != nil {
 		return nil, fmt.Errorf("indicators: %w", err)

@@ -62,13 +62,19 @@ func AddWorkingDays(ctx context.Context, q store.Queryer, start time.Time, n int
 	if err != nil {
 		return time.Time{}, err
 	}
+	return workingDaysAfter(start, n, ex), nil
+}
+
+// workingDaysAfter is AddWorkingDays with the calendar's exceptions read.
+func workingDaysAfter(start time.Time, n int, ex map[int]bool) time.Time {
+	day := numDay(dayNum(start))
 	for n > 0 {
 		day = day.AddDate(0, 0, 1)
 		if working(day, ex) {
 			n--
 		}
 	}
-	return day.AddDate(0, 0, 1).Add(-time.Millisecond), nil
+	return day.AddDate(0, 0, 1).Add(-time.Millisecond)
 }
 
 func working(day time.Time, ex map[int]bool) bool {

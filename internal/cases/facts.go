@@ -12,8 +12,8 @@ import (
 
 // The indicators' view of cases (internal/indicators/facts): the sources
 // "cases" (one entity per case) and "abused" (one entity per child of a
-// case). They replace the stand-ins of the same names. Every change to a
-// case touches both in its transaction (touch).
+// case). Every change to a case touches both in its transaction (touch),
+// and Generate touches every case and child it writes.
 
 // FactSources returns the case area's fact sources.
 func FactSources() []facts.Source { return []facts.Source{CaseFacts{}, AbusedFacts{}} }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -71,11 +72,7 @@ func Generate(ctx context.Context, db *store.DB, o GenOptions, progress func(don
 			if r.IntN(50) == 0 {
 				sex = ""
 			}
-			middle := genMiddle[r.IntN(len(genMiddle))]
-			if sex == "female" && r.IntN(2) == 0 {
-				middle = "Thị"
-			}
-			name := genFamily[r.IntN(len(genFamily))] + " " + middle + " " + genGiven[r.IntN(len(genGiven))]
+			name := inventName(r, sex)
 			dob := int32(0)
 			if r.IntN(40) != 0 {
 				dob = day(o.LastYear - r.IntN(18))
@@ -139,6 +136,106 @@ func Generate(ctx context.Context, db *store.DB, o GenOptions, progress func(don
 		})
 	}
 	return nil
+}
+
+// Registered is a registry child as the generators of other areas see it
+// (cases.Generate links its invented cases to children).
+type Registered struct {
+	ID      int64
+	Commune string
+	Sex     string // male, female, "" unknown
+	DOB     int32  // yyyymmdd, 0 unknown
+}
+
+// SampleRegistered draws n ids at random up to the registry's largest and
+// returns the children among them that exist and are not merged, in the
+// order drawn (fewer than n when some are missing; none from an empty
+// registry).
+func SampleRegistered(ctx context.Context, q store.Queryer, r *rand.Rand, n int) ([]Registered, error) {
+	var top int64
+	if err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM children`).Scan(&top); err != nil {
+		return nil, err
+	}
+	if top == 0 || n <= 0 {
+		return nil, nil
+	}
+	ids := make([]int64, n)
+	for i := range ids {
+		ids[i] = 1 + r.Int64N(top)
+	}
+	found := map[int64]Registered{}
+	for part := range slices.Chunk(ids, 500) {
+		in, args := idList("id", part)
+		rows, err := q.QueryContext(ctx, `SELECT id, commune_code, sex, dob_on FROM children WHERE merged_into IS NULL`+in, args...)
+		if err != nil {
+			return nil, fmt.Errorf("sample children: %w", err)
+		}
+		for rows.Next() {
+			var c Registered
+			if err := rows.Scan(&c.ID, &c.Commune, &c.Sex, &c.DOB); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			found[c.ID] = c
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]Registered, 0, len(found))
+	for _, id := range ids {
+		if c, ok := found[id]; ok {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// RegisterInvented writes children in tx as a case registers a new child
+// (cases.Generate): an invented name for their sex, their date of birth
+// and commune, no groups, supports or contact details. It sets their ids
+// (after the registry's largest) and touches the indicators' change feed.
+func RegisterInvented(ctx context.Context, tx *store.Tx, r *rand.Rand, kids []Registered, at time.Time) error {
+	if len(kids) == 0 {
+		return nil
+	}
+	var first int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM children`).Scan(&first); err != nil {
+		return err
+	}
+	units := geo.Default()
+	ms := store.Millis(at)
+	vals := make([]any, 0, 10*len(kids))
+	ids := make([]int64, len(kids))
+	for i := range kids {
+		k := &kids[i]
+		k.ID = first + int64(i) + 1
+		ids[i] = k.ID
+		name := inventName(r, k.Sex)
+		vals = append(vals, k.ID, name, vntext.Fold(name), vntext.NameSortKey(name), k.DOB, k.Sex, k.Commune,
+			units.ProvinceOf(k.Commune), 0, ms)
+	}
+	if err := genInsert(ctx, tx, `INSERT INTO children (id, name, name_folded, name_key, dob_on, sex, commune_code,
+		province_code, groups_mask, created_at, updated_at) VALUES `, "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)", 10, vals); err != nil {
+		return fmt.Errorf("register invented children: %w", err)
+	}
+	if tx.Engine() == store.Postgres {
+		// Explicit ids do not move the identity sequence.
+		if _, err := tx.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('children', 'id'), $1)`, first+int64(len(kids))); err != nil {
+			return err
+		}
+	}
+	return facts.TouchMany(ctx, tx, FactSourceName, ids, ms)
+}
+
+// inventName makes a Vietnamese name for a child of the given sex.
+func inventName(r *rand.Rand, sex string) string {
+	middle := genMiddle[r.IntN(len(genMiddle))]
+	if sex == "female" && r.IntN(2) == 0 {
+		middle = "Thị"
+	}
+	return genFamily[r.IntN(len(genFamily))] + " " + middle + " " + genGiven[r.IntN(len(genGiven))]
 }
 
 // genInsert inserts rows of cols values each with tuple ($1… numbered for

@@ -37,12 +37,7 @@ type Config struct {
 	// daily job (Nghị định 13/2023); 0 keeps them.
 	RetentionYears int // TREEM_RETENTION_YEARS
 
-	// IndicatorStandins counts the indicators' stand-in tables (package
-	// indicators/standin) for the case area, which has no real source yet:
-	// for tests, the benchmark and trying the dashboards. The registry and
-	// the hotline are always counted from their own records.
-	IndicatorStandins bool    // TREEM_INDICATOR_STANDINS=1
-	Hotline           Hotline // Tổng đài 111: telephony and Zalo OA
+	Hotline Hotline // Tổng đài 111: telephony and Zalo OA
 	// AttachmentMax bounds a case attachment's size in bytes.
 	AttachmentMax int64 // TREEM_ATTACHMENT_MAX_BYTES, default 10 MiB
 	SMTP          SMTP  // e-mail of notifications
@@ -111,7 +106,6 @@ func FlagSet(name string, getenv Getenv, serve bool) (*flag.FlagSet, *Config) {
 		fs.DurationVar(&c.SessionTTL, "session-ttl", envDuration(getenv, "TREEM_SESSION_TTL", 12*time.Hour), "longest a session lasts (TREEM_SESSION_TTL)")
 		fs.DurationVar(&c.IdleTimeout, "idle-timeout", envDuration(getenv, "TREEM_IDLE_TIMEOUT", 30*time.Minute), "a session unused this long ends (TREEM_IDLE_TIMEOUT)")
 		fs.StringVar(&c.RequireTOTP, "require-totp", env("TREEM_REQUIRE_TOTP", "admin,analyst,province_officer,supervisor,counsellor"), "roles that must use a second factor, or none (TREEM_REQUIRE_TOTP)")
-		fs.BoolVar(&c.IndicatorStandins, "indicator-standins", env("TREEM_INDICATOR_STANDINS", "") == "1", "count the indicators' stand-in case tables, for the case indicators until the case area lands (TREEM_INDICATOR_STANDINS=1)")
 		fs.StringVar(&c.Hotline.TelephonySecret, "telephony-secret", env("TREEM_TELEPHONY_SECRET", ""), "secret of the signed telephony webhook (TREEM_TELEPHONY_SECRET; prefer the variable)")
 		fs.StringVar(&c.Hotline.ZaloAppID, "zalo-app-id", env("TREEM_ZALO_APP_ID", ""), "Zalo app id (TREEM_ZALO_APP_ID)")
 		fs.StringVar(&c.Hotline.ZaloOASecret, "zalo-oa-secret", env("TREEM_ZALO_OA_SECRET", ""), "Zalo OA secret key that signs webhooks (TREEM_ZALO_OA_SECRET; prefer the variable)")

@@ -13,7 +13,6 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"treem/internal/auth"
-	"treem/internal/config"
 	"treem/internal/geo"
 	"treem/internal/i18n"
 	"treem/internal/store/storetest"
@@ -26,12 +25,11 @@ type indData struct {
 }
 
 // eachIndicators runs f on every engine with a small registry and hotline
-// load recorded through the API (counted by their real fact sources) and
-// the case area's stand-in tables counted (--indicator-standins).
+// load recorded through the API (counted by their real fact sources).
 func eachIndicators(t *testing.T, f func(t *testing.T, h *testenv.Env, d indData)) {
 	for _, e := range storetest.Engines() {
 		t.Run(string(e), func(t *testing.T) {
-			h := testenv.NewWith(t, testenv.Options{Engine: e, Config: func(c *config.Config) { c.IndicatorStandins = true }})
+			h := testenv.NewWith(t, testenv.Options{Engine: e})
 			admin := h.User(t, auth.Admin, "")
 			var d indData
 			for i, body := range []string{

@@ -79,7 +79,7 @@ func TestZaloWebhookSignature(t *testing.T) {
 	})
 }
 
-// fakeZalo is a local stand-in for Zalo's OAuth and OA servers. Refresh
+// fakeZalo is a local fake of Zalo's OAuth and OA servers. Refresh
 // tokens are single-use; before accepting a message it checks that treem
 // stored the refresh token it was last given.
 type fakeZalo struct {
