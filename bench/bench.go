@@ -31,7 +31,8 @@ var (
 	buildErr  error
 )
 
-// Binary builds cmd/treem once per process and returns its path.
+// Binary builds cmd/treem once per process and returns its path. With
+// TREEM_BENCH_PROFILE set it is built with the profiler (see Profile).
 func Binary(tb testing.TB) string {
 	tb.Helper()
 	buildOnce.Do(func() {
@@ -41,7 +42,11 @@ func Binary(tb testing.TB) string {
 			return
 		}
 		binary = filepath.Join(dir, "treem")
-		cmd := exec.Command("go", "build", "-o", binary, "treem/cmd/treem")
+		args := []string{"build", "-o", binary}
+		if os.Getenv("TREEM_BENCH_PROFILE") != "" {
+			args = append(args, "-tags", "pprof") // cmd/treem/pprof.go
+		}
+		cmd := exec.Command("go", append(args, "treem/cmd/treem")...)
 		cmd.Stderr = os.Stderr
 		buildErr = cmd.Run()
 	})
@@ -139,6 +144,7 @@ func (s *Server) RSS(tb testing.TB) float64 {
 // Stats summarise a load run.
 type Stats struct {
 	Requests int
+	All      int // Requests and those of the warm-up (Load only)
 	Errors   int
 	Elapsed  time.Duration
 	P50      time.Duration
@@ -168,7 +174,7 @@ func (s Stats) Report(b *testing.B) {
 func Load(n int, d time.Duration, fn func(client, i int) error) Stats {
 	var mu sync.Mutex
 	var lat []time.Duration
-	var errs atomic.Int64
+	var errs, all atomic.Int64
 	warm := time.Now().Add(d / 10)
 	end := warm.Add(d)
 	var wg sync.WaitGroup
@@ -184,6 +190,7 @@ func Load(n int, d time.Duration, fn func(client, i int) error) Stats {
 				}
 				err := fn(c, i)
 				el := time.Since(t0)
+				all.Add(1)
 				if t0.After(warm) {
 					if err != nil {
 						errs.Add(1)
@@ -197,7 +204,9 @@ func Load(n int, d time.Duration, fn func(client, i int) error) Stats {
 		}(c)
 	}
 	wg.Wait()
-	return summarise(lat, int(errs.Load()), d)
+	st := summarise(lat, int(errs.Load()), d)
+	st.All = int(all.Load())
+	return st
 }
 
 // LoadRate sends rate requests a second in all, spread over n concurrent
@@ -331,6 +340,107 @@ func Run(tb testing.TB, env []string, args ...string) string {
 		tb.Fatalf("treem %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return string(out)
+}
+
+// Cost is what the server process spent over a stretch of work, read from
+// its /metrics (Go's and the process's collectors).
+type Cost struct {
+	CPU    float64 // seconds, user and system
+	Bytes  float64 // allocated on the heap
+	Allocs float64 // heap objects allocated
+	GCs    float64
+}
+
+// Cost reads the server's counters now; subtract two readings.
+func (s *Server) Cost(tb testing.TB) Cost {
+	tb.Helper()
+	res, err := http.Get(s.URL + "/metrics")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var c Cost
+	for _, line := range strings.Split(string(raw), "\n") {
+		name, val, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+		if err != nil {
+			continue
+		}
+		switch name {
+		case "process_cpu_seconds_total":
+			c.CPU = v
+		case "go_memstats_alloc_bytes_total":
+			c.Bytes = v
+		case "go_memstats_mallocs_total":
+			c.Allocs = v
+		case "go_gc_duration_seconds_count":
+			c.GCs = v
+		}
+	}
+	return c
+}
+
+// PerRequest describes the cost between two readings spread over n requests.
+func (c Cost) PerRequest(before Cost, n int) string {
+	if n == 0 {
+		return "no requests"
+	}
+	f := float64(n)
+	return fmt.Sprintf("server CPU %.2f ms, %.1f KB and %.0f allocations a request (%.0f GCs)",
+		1000*(c.CPU-before.CPU)/f, (c.Bytes-before.Bytes)/f/1024, (c.Allocs-before.Allocs)/f, c.GCs-before.GCs)
+}
+
+// ProfileEnv is the environment that turns the profiler of a server built
+// by Binary on, when TREEM_BENCH_PROFILE names a directory for profiles.
+func ProfileEnv(tb testing.TB) []string {
+	if os.Getenv("TREEM_BENCH_PROFILE") == "" {
+		return nil
+	}
+	return []string{"TREEM_PPROF_ADDR=" + FreeAddr(tb)}
+}
+
+// Profile, when TREEM_BENCH_PROFILE names a directory, takes a CPU
+// profile of the server for d in the background and writes it there as
+// NAME.cpu.pprof; wait for the returned function before stopping the
+// server. Without the variable it does nothing.
+func (s *Server) Profile(tb testing.TB, name string, d time.Duration) (wait func()) {
+	dir := os.Getenv("TREEM_BENCH_PROFILE")
+	addr := ""
+	for _, kv := range s.Env {
+		if v, ok := strings.CutPrefix(kv, "TREEM_PPROF_ADDR="); ok {
+			addr = v
+		}
+	}
+	if dir == "" || addr == "" {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fetch := func(path, file string) {
+			c := &http.Client{Timeout: d + time.Minute}
+			res, err := c.Get("http://" + addr + path)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "profile:", err)
+				return
+			}
+			defer res.Body.Close()
+			raw, _ := io.ReadAll(res.Body)
+			os.WriteFile(filepath.Join(dir, file), raw, 0o644)
+		}
+		fetch(fmt.Sprintf("/debug/pprof/profile?seconds=%d", int(d.Seconds())), name+".cpu.pprof")
+		fetch("/debug/pprof/allocs", name+".allocs.pprof")
+		fetch("/debug/pprof/block", name+".block.pprof")
+		fetch("/debug/pprof/mutex", name+".mutex.pprof")
+	}()
+	return func() { <-done }
 }
 
 // lockedWriter lets a process's output be read while it is written.

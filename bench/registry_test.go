@@ -39,7 +39,9 @@ import (
 // TREEM_BENCH_CHILDREN changes the size (default 2,000,000);
 // TREEM_BENCH_ENGINES=sqlite runs one engine; TREEM_BENCH_KEEP=DIR keeps the
 // SQLite database there and reuses it on the next run (writing 2 million
-// children takes a while).
+// children takes a while). TREEM_BENCH_PROFILE=DIR builds the server with
+// its profiler and writes CPU, allocation, block and mutex profiles of the
+// search and match loads there.
 func BenchmarkRegistry(b *testing.B) {
 	n := 2_000_000
 	if s := os.Getenv("TREEM_BENCH_CHILDREN"); s != "" {
@@ -72,6 +74,7 @@ type registryQuery struct {
 
 func registry(b *testing.B, engine, dsn, dir string, n int, reuse bool) {
 	env := []string{"TREEM_DB=" + dsn, "TREEM_KEY_FILE=" + filepath.Join(dir, "bench.key")}
+	env = append(env, ProfileEnv(b)...)
 	if !reuse {
 		Run(b, env, "keys", "init")
 		Run(b, env, "migrate")
@@ -94,11 +97,18 @@ func registry(b *testing.B, engine, dsn, dir string, n int, reuse bool) {
 	fmt.Printf("%s: ready to search %v after start; resident memory %.0f MiB\n", engine, ready.Round(time.Millisecond), s.RSS(b))
 
 	c := HTTPClient(20)
+	before := s.Cost(b)
+	wait := s.Profile(b, engine+"-search", 15*time.Second)
 	search := Load(20, 20*time.Second, func(client, i int) error {
 		q := queries[(client*7919+i)%len(queries)]
 		return Get(c, s.URL+"/api/v1/children?limit=20&q="+url.QueryEscape(q.Name), tok)
 	})
+	wait()
+	after := s.Cost(b)
 	fmt.Printf("%s: search, 20 clients: %s (load average %s)\n", engine, search, loadAvg())
+	fmt.Printf("%s: search: %s\n", engine, after.PerRequest(before, search.All))
+	before = after
+	wait = s.Profile(b, engine+"-match", 15*time.Second)
 	matchSt := Load(20, 20*time.Second, func(client, i int) error {
 		q := queries[(client*104729+i)%len(queries)]
 		body, _ := json.Marshal(map[string]string{"name": q.Name, "dob": q.DOB, "sex": q.Sex, "commune": q.Commune})
@@ -116,7 +126,10 @@ func registry(b *testing.B, engine, dsn, dir string, n int, reuse bool) {
 		}
 		return nil
 	})
+	wait()
+	after = s.Cost(b)
 	fmt.Printf("%s: match, 20 clients: %s (load average %s)\n", engine, matchSt, loadAvg())
+	fmt.Printf("%s: match: %s\n", engine, after.PerRequest(before, matchSt.All))
 	fmt.Printf("%s: resident memory after the load %.0f MiB\n", engine, s.RSS(b))
 	b.ReportMetric(float64(ready.Milliseconds()), "ms-to-ready")
 	b.ReportMetric(float64(search.P95.Microseconds())/1000, "search-p95-ms")
