@@ -20,15 +20,43 @@ import (
 // or after the newest one seen, less an overlap that covers transactions
 // committing out of order, is read again; rows already applied at the same
 // version are skipped.
+//
+// Once the changes have settled the overlap is read no more: only rows
+// stamped after the newest one seen. Without that, a registry whose last
+// changes came in a burst (an import, the benchmark's bulk load: two
+// million rows with one updated_at) was read whole again every second
+// while nothing changed, which took a CPU and kept a map of every row.
+// The changes have settled when a poll began syncOverlap after the newest
+// change was first seen (by this instance's own clock: a transaction that
+// stamped its rows before that change had committed by then), or, by the
+// clock rows are stamped with, syncHorizon after that change was made.
 
 // syncOverlap is how far back each poll looks behind the newest change seen.
 const syncOverlap = 5 * time.Second
+
+// syncHorizon is the longest a transaction takes from stamping its rows to
+// committing, with the difference between instances' clocks.
+const syncHorizon = time.Minute
 
 type syncState struct {
 	mu    sync.Mutex
 	since int64           // newest updated_at applied (ms)
 	seen  map[int64]int64 // id → version applied, for rows inside the overlap
 	at    map[int64]int64 // id → updated_at of those rows, for pruning
+	// raised is when since last rose (this instance's clock, after the
+	// read that found it); last when the last poll or the load began, and
+	// lastStamp the same moment by the clock rows are stamped with (ms).
+	raised, last time.Time
+	lastStamp    int64
+}
+
+// settled reports whether every row stamped at or before since had
+// committed when the last poll (or the load) read it.
+func (st *syncState) settled() bool {
+	if st.last.IsZero() {
+		return false
+	}
+	return st.last.Sub(st.raised) >= syncOverlap || st.since <= st.lastStamp-syncHorizon.Milliseconds()
 }
 
 // contactPhone is the phone a child is matched by: their own, else their
@@ -104,6 +132,7 @@ func scanIndexRow(rows *sql.Rows) (indexRow, error) {
 // LoadIndex fills the name index with every child not merged into another,
 // reading id ranges in parallel, and returns how many it holds.
 func (s *Service) LoadIndex(ctx context.Context) (int, error) {
+	start, stamp := time.Now(), s.Now().UnixMilli()
 	var lo, hi, newest sql.NullInt64
 	if err := s.DB.Read().QueryRowContext(ctx, `SELECT MIN(id), MAX(id), MAX(updated_at) FROM children`).Scan(&lo, &hi, &newest); err != nil {
 		return 0, fmt.Errorf("index: %w", err)
@@ -111,6 +140,7 @@ func (s *Service) LoadIndex(ctx context.Context) (int, error) {
 	s.sync.mu.Lock()
 	s.sync.since = newest.Int64
 	s.sync.seen, s.sync.at = map[int64]int64{}, map[int64]int64{}
+	s.sync.raised, s.sync.last, s.sync.lastStamp = time.Now(), start, stamp
 	s.sync.mu.Unlock()
 	if !lo.Valid {
 		return 0, nil
@@ -159,6 +189,16 @@ func (s *Service) SyncIndex(ctx context.Context) (int, error) {
 		s.sync.seen, s.sync.at = map[int64]int64{}, map[int64]int64{}
 	}
 	from := s.sync.since - syncOverlap.Milliseconds()
+	if s.sync.settled() {
+		from = s.sync.since + 1
+		for id, at := range s.sync.at {
+			if at <= s.sync.since {
+				delete(s.sync.at, id)
+				delete(s.sync.seen, id)
+			}
+		}
+	}
+	start, stamp := time.Now(), s.Now().UnixMilli()
 	rows, err := s.DB.Read().QueryContext(ctx, `SELECT `+indexCols+` FROM children WHERE updated_at >= $1
 		ORDER BY updated_at, id`, from)
 	if err != nil {
@@ -187,7 +227,11 @@ func (s *Service) SyncIndex(ctx context.Context) (int, error) {
 	if err := rows.Err(); err != nil {
 		return applied, err
 	}
+	if newest > s.sync.since {
+		s.sync.raised = time.Now()
+	}
 	s.sync.since = newest
+	s.sync.last, s.sync.lastStamp = start, stamp
 	for id, at := range s.sync.at {
 		if at < newest-syncOverlap.Milliseconds() {
 			delete(s.sync.at, id)

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"treem/internal/auth"
 	"treem/internal/testenv"
@@ -435,6 +436,39 @@ func TestIndexesOfInstancesConverge(t *testing.T) {
 			t.Fatal(err)
 		}
 		if names, _, _ := listNames(t, cb.Get(t, "/api/v1/children?q=tuan")); len(names) != 1 {
+			t.Fatalf("instance b does not find the child made on a: %v", names)
+		}
+	})
+}
+
+// TestIndexSyncLeavesSettledChangesAlone: an instance whose registry last
+// changed long ago does not read those rows again at every poll (a bulk
+// import's rows were all read again each second), and still learns of the
+// next change made elsewhere.
+func TestIndexSyncLeavesSettledChangesAlone(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, a *testenv.Env) {
+		ca := a.User(t, auth.CommuneOfficer, "00004")
+		for _, name := range []string{"Mai Văn Tuấn", "Lò Thị Mai", "Hà Văn Sơn"} {
+			createChild(t, ca, `{"name":"`+name+`","dob":"2013","sex":"Nam","commune":"00004"}`)
+		}
+		a.Clock.Advance(2 * time.Minute)
+		b := testenv.NewWith(t, testenv.Options{Engine: a.Engine, DSN: a.DSN, KeyFile: a.KeyFile})
+		b.Clock.Set(a.Clock.Now())
+		ctx := context.Background()
+		if _, err := b.App.Children.LoadIndex(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 2 {
+			if n, err := b.App.Children.SyncIndex(ctx); err != nil || n != 0 {
+				t.Fatalf("poll %d after loading a registry that changed two minutes ago applied %d rows again (%v)", i+1, n, err)
+			}
+		}
+		createChild(t, ca, `{"name":"Đinh Văn Khang","dob":"2014","sex":"Nam","commune":"00004"}`)
+		if n, err := b.App.Children.SyncIndex(ctx); err != nil || n != 1 {
+			t.Fatalf("the poll after a new child applied %d rows (%v), want 1", n, err)
+		}
+		cb := b.User(t, auth.Counsellor, "")
+		if names, _, _ := listNames(t, cb.Get(t, "/api/v1/children?q=khang")); len(names) != 1 {
 			t.Fatalf("instance b does not find the child made on a: %v", names)
 		}
 	})
