@@ -185,3 +185,72 @@ func TestListFilters(t *testing.T) {
 		}
 	})
 }
+
+// Reads are recorded in batches (many callers' entries in one transaction
+// and one move of the chain's head): every caller still gets its own
+// entry, in one unbroken chain, with its own actor.
+func TestManyReadsAtOnceEachGetTheirEntry(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		l := newLog(t, db)
+		const n = 400
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				ctx := audit.WithActor(context.Background(), audit.Actor{ID: int64(i + 1), Name: fmt.Sprint("u", i), Role: "analyst"})
+				if err := l.Record(ctx, audit.Event{Action: "child.read", RecordType: "child", RecordID: fmt.Sprint(i)}); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		ctx := context.Background()
+		rep, err := l.Verify(ctx)
+		if err != nil || !rep.OK() || rep.Entries != n {
+			t.Fatalf("after %d reads at once: %d entries, breaks %v (%v)", n, rep.Entries, rep.Breaks, err)
+		}
+		for _, i := range []int{0, 199, 399} {
+			es, total, err := l.List(ctx, audit.Filter{Actor: fmt.Sprint("u", i)})
+			if err != nil || total != 1 || es[0].RecordID != fmt.Sprint(i) || es[0].ActorID != int64(i+1) {
+				t.Fatalf("entry of u%d: %v %v", i, es, err)
+			}
+		}
+	})
+}
+
+// A read whose request has already ended is not recorded, and a bad event
+// fails alone.
+func TestRecordOfAnEndedRequest(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		l := newLog(t, db)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if err := l.Record(ctx, audit.Event{Action: "child.read", RecordType: "child", RecordID: "1"}); err == nil {
+			t.Fatal("a read recorded after its request ended")
+		}
+		if err := l.Record(context.Background(), audit.Event{RecordType: "child"}); err == nil {
+			t.Fatal("an event without an action was recorded")
+		}
+		fill(t, l, 3)
+		if _, total, _ := l.List(context.Background(), audit.Filter{}); total != 3 {
+			t.Fatalf("%d entries, want 3", total)
+		}
+	})
+}
+
+// Recording after the database closed fails; it does not wait for ever.
+func TestRecordAfterClose(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		l := newLog(t, db)
+		db.Close()
+		done := make(chan error, 1)
+		go func() { done <- l.Record(context.Background(), audit.Event{Action: "child.read", RecordType: "child"}) }()
+		select {
+		case err := <-done:
+			if err == nil {
+				t.Fatal("recorded into a closed database")
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("Record hangs after Close")
+		}
+	})
+}
