@@ -1,9 +1,12 @@
 package children
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -193,29 +196,42 @@ func ageBand(s string) (int, int, bool) {
 
 // where builds the conditions of a query in SQL, with its arguments.
 func (q query) where() (string, []any) {
-	conds := []string{"c.merged_into IS NULL"}
-	var args []any
-	add := func(cond string, vals ...any) {
-		for _, v := range vals {
-			args = append(args, v)
-			cond = strings.Replace(cond, "?", "$"+strconv.Itoa(len(args)), 1)
-		}
-		conds = append(conds, cond)
-	}
+	c := conds{list: []string{"c.merged_into IS NULL"}}
 	if q.province != "" {
-		add("c.province_code = ?", q.province)
+		c.add("c.province_code = ?", q.province)
 	}
 	if q.commune != "" {
-		add("c.commune_code = ?", q.commune)
+		c.add("c.commune_code = ?", q.commune)
 	}
+	q.filters(&c)
+	return strings.Join(c.list, " AND "), c.args
+}
+
+// conds are SQL conditions and their arguments, numbered $1, $2, … in
+// the order added.
+type conds struct {
+	list []string
+	args []any
+}
+
+func (c *conds) add(cond string, vals ...any) {
+	for _, v := range vals {
+		c.args = append(c.args, v)
+		cond = strings.Replace(cond, "?", "$"+strconv.Itoa(len(c.args)), 1)
+	}
+	c.list = append(c.list, cond)
+}
+
+// filters adds the conditions of a query other than its scope.
+func (q query) filters(c *conds) {
 	if q.pid != "" {
-		add("c.pid = ?", q.pid)
+		c.add("c.pid = ?", q.pid)
 	}
 	if q.phoneHash != nil {
-		add("c.phone_hash = ?", q.phoneHash)
+		c.add("c.phone_hash = ?", q.phoneHash)
 	}
 	if q.Group != "" {
-		add("EXISTS (SELECT 1 FROM child_groups g WHERE g.child_id = c.id AND g.code = ? AND (g.end_on = 0 OR g.end_on > ?))",
+		c.add("EXISTS (SELECT 1 FROM child_groups g WHERE g.child_id = c.id AND g.code = ? AND (g.end_on = 0 OR g.end_on > ?))",
 			q.Group, q.day)
 	}
 	if q.Helped != "" {
@@ -223,13 +239,12 @@ func (q query) where() (string, []any) {
 		if q.Helped == "no" {
 			not = "NOT "
 		}
-		add(not+"EXISTS (SELECT 1 FROM supports s WHERE s.child_id = c.id AND s.status = ? AND s.given_on >= ? AND s.given_on <= ?)",
+		c.add(not+"EXISTS (SELECT 1 FROM supports s WHERE s.child_id = c.id AND s.status = ? AND s.given_on >= ? AND s.given_on <= ?)",
 			StatusDelivered, dateNum(q.from), dateNum(q.to))
 	}
 	if !q.bornFrom.IsZero() {
-		add("c.dob_on > ? AND c.dob_on <= ?", dateNum(q.bornFrom), dateNum(q.bornTo))
+		c.add("c.dob_on > ? AND c.dob_on <= ?", dateNum(q.bornFrom), dateNum(q.bornTo))
 	}
-	return strings.Join(conds, " AND "), args
 }
 
 // List returns a page of the children the principal sees that match the
@@ -275,8 +290,6 @@ func (q query) describe() string {
 	return b.String()
 }
 
-const itemCols = `c.id, c.name, c.name_key, c.dob_on, c.dob_estimated, c.sex, c.commune_code`
-
 func (s *Service) list(ctx context.Context, q query) (Page, error) {
 	where, args := q.where()
 	var p Page
@@ -289,77 +302,112 @@ func (s *Service) list(ctx context.Context, q query) (Page, error) {
 		args = append(args, q.cursorKey, q.cursorID)
 	}
 	args = append(args, q.Limit+1)
-	rows, err := s.DB.Read().QueryContext(ctx, "SELECT "+itemCols+" FROM children c WHERE "+where+
+	rows, err := s.DB.Read().QueryContext(ctx, "SELECT c.id, c.name_key FROM children c WHERE "+where+
 		fmt.Sprintf(" ORDER BY c.name_key, c.id LIMIT $%d", len(args)), args...)
 	if err != nil {
 		return p, fmt.Errorf("list children: %w", err)
 	}
 	defer rows.Close()
-	var lastKey []byte
+	var ids []int64
+	var key, lastKey []byte
 	for rows.Next() {
-		var it Item
-		var key []byte
-		if err := scanItem(rows, &it, &key); err != nil {
+		var id int64
+		if err := rows.Scan(&id, &key); err != nil {
 			return p, err
 		}
-		if len(p.Items) == q.Limit {
-			p.Next = "k" + base64.RawURLEncoding.EncodeToString(lastKey) + "." + strconv.FormatInt(p.Items[len(p.Items)-1].ID, 10)
+		if len(ids) == q.Limit {
+			p.Next = "k" + base64.RawURLEncoding.EncodeToString(lastKey) + "." + strconv.FormatInt(ids[len(ids)-1], 10)
 			break
 		}
-		lastKey = key
-		p.Items = append(p.Items, it)
+		lastKey = append(lastKey[:0], key...)
+		ids = append(ids, id)
 	}
 	if err := rows.Err(); err != nil {
 		return p, err
 	}
-	// Close before decorate's queries: after the break the rows still hold
+	// Close before the items' query: after the break the rows still hold
 	// their connection, and requests each holding one while waiting for a
 	// second would take the whole reader pool and wait for ever.
 	rows.Close()
-	return p, s.decorate(ctx, q, p.Items)
+	p.Items, err = s.items(ctx, q, ids, false)
+	return p, err
 }
 
-func scanItem(rows interface{ Scan(...any) error }, it *Item, key *[]byte) error {
-	var dob int
-	var sex string
-	if err := rows.Scan(&it.ID, &it.Name, key, &dob, &it.DOBEstimated, &sex, &it.Commune); err != nil {
-		return err
-	}
-	it.DOB = numDate(dob, it.DOBEstimated)
-	it.Sex, _ = ident.ParseSex(sex)
-	return nil
-}
+// itemsQuery reads list items with their open group periods (one row
+// each, or one with none) and whether they were helped in a year:
+// $1 the delivered status, $2 and $3 the year, $4 today.
+const itemsQuery = `SELECT c.id, c.name, c.dob_on, c.dob_estimated, c.sex, c.commune_code, c.province_code, c.merged_into,
+	g.id, g.code, g.start_on,
+	EXISTS (SELECT 1 FROM supports s WHERE s.child_id = c.id AND s.status = $1 AND s.given_on >= $2 AND s.given_on <= $3)
+FROM children c LEFT JOIN child_groups g ON g.child_id = c.id AND (g.end_on = 0 OR g.end_on > $4)
+WHERE `
 
-// decorate adds the current groups and the helped flag to list items.
-func (s *Service) decorate(ctx context.Context, q query, items []Item) error {
-	if len(items) == 0 {
-		return nil
+// items reads the children with the given ids as list items — the record,
+// its current groups and whether it was helped in the query's year — in
+// one query, in the order of ids. With confirm only those the database
+// shows inside the query's scope and filters are kept: a search's hits
+// come from the name index, which may trail the database by a moment.
+// The scope is checked here rather than in SQL so that the ids alone lead
+// the query (SQLite would otherwise read a whole province by its index).
+func (s *Service) items(ctx context.Context, q query, ids []int64, confirm bool) ([]Item, error) {
+	if len(ids) == 0 {
+		return nil, nil
 	}
-	ids := make([]int64, len(items))
-	for i, it := range items {
-		ids[i] = it.ID
+	c := conds{args: []any{StatusDelivered, dateNum(q.from), dateNum(q.to), q.day}}
+	if confirm {
+		q.filters(&c)
 	}
-	periods, err := s.loadPeriods(ctx, s.DB.Read(), ids)
+	c.list = append(c.list, "c.id IN ("+s.params(len(c.args)+1, len(ids))+")")
+	rows, err := s.DB.Read().QueryContext(ctx, itemsQuery+strings.Join(c.list, " AND "), append(c.args, int64Args(ids)...)...)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("list items: %w", err)
 	}
-	byChild := map[int64][]GroupPeriod{}
-	for _, p := range periods {
-		byChild[p.childID] = append(byChild[p.childID], p)
+	defer rows.Close()
+	found := make(map[int64]*Item, len(ids))
+	periods := map[int64][]GroupPeriod{}
+	for rows.Next() {
+		var it Item
+		var dob int
+		var sex, province string
+		var merged, gid, gstart sql.NullInt64
+		var gcode sql.NullString
+		if err := rows.Scan(&it.ID, &it.Name, &dob, &it.DOBEstimated, &sex, &it.Commune, &province, &merged,
+			&gid, &gcode, &gstart, &it.Helped); err != nil {
+			return nil, err
+		}
+		if confirm && (merged.Valid || (q.province != "" && province != q.province) || (q.commune != "" && it.Commune != q.commune)) {
+			continue
+		}
+		if gid.Valid {
+			periods[it.ID] = append(periods[it.ID], GroupPeriod{ID: gid.Int64, Code: gcode.String, Start: numDate(int(gstart.Int64), false)})
+		}
+		if _, ok := found[it.ID]; ok {
+			continue
+		}
+		it.DOB = numDate(dob, it.DOBEstimated)
+		it.Sex, _ = ident.ParseSex(sex)
+		found[it.ID] = &it
 	}
-	helped, err := s.Helped(ctx, ids, q.from, q.to)
-	if err != nil {
-		return err
+	if err := rows.Err(); err != nil {
+		return nil, err
 	}
 	today := s.today()
-	for i := range items {
-		items[i].Groups = currentGroups(byChild[items[i].ID], today)
-		if items[i].Groups == nil {
-			items[i].Groups = []string{}
+	out := make([]Item, 0, len(found))
+	for _, id := range ids {
+		it, ok := found[id]
+		if !ok {
+			continue
 		}
-		items[i].Helped = helped[items[i].ID]
+		ps := periods[id]
+		slices.SortFunc(ps, func(a, b GroupPeriod) int {
+			return cmp.Or(cmp.Compare(dateNum(a.Start), dateNum(b.Start)), cmp.Compare(a.ID, b.ID))
+		})
+		if it.Groups = currentGroups(ps, today); it.Groups == nil {
+			it.Groups = []string{}
+		}
+		out = append(out, *it)
 	}
-	return nil
+	return out, nil
 }
 
 // search ranks children by name through the index, then keeps those the
@@ -409,32 +457,19 @@ func (s *Service) search(ctx context.Context, q query) (Page, error) {
 	for i, h := range hits {
 		ids[i] = h.ID
 	}
-	where, args := q.where()
-	rows, err := s.DB.Read().QueryContext(ctx, "SELECT "+itemCols+" FROM children c WHERE "+where+
-		" AND c.id IN ("+s.params(len(args)+1, len(ids))+")", append(args, int64Args(ids)...)...)
+	items, err := s.items(ctx, q, ids, true)
 	if err != nil {
-		return p, fmt.Errorf("search children: %w", err)
-	}
-	defer rows.Close()
-	found := map[int64]Item{}
-	for rows.Next() {
-		var it Item
-		var key []byte
-		if err := scanItem(rows, &it, &key); err != nil {
-			return p, err
-		}
-		found[it.ID] = it
-	}
-	if err := rows.Err(); err != nil {
 		return p, err
 	}
+	j := 0
 	for _, h := range hits {
-		if it, ok := found[h.ID]; ok {
-			it.Score = round2(h.Score)
-			p.Items = append(p.Items, it)
+		if j < len(items) && items[j].ID == h.ID {
+			items[j].Score = round2(h.Score)
+			j++
 		}
 	}
-	return p, s.decorate(ctx, q, p.Items)
+	p.Items = items
+	return p, nil
 }
 
 func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
