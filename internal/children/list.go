@@ -247,6 +247,12 @@ func (q query) filters(c *conds) {
 	}
 }
 
+// scopeOnly reports whether the query selects by scope alone, so that the
+// name index can count it.
+func (q query) scopeOnly() bool {
+	return q.pid == "" && q.phoneHash == nil && q.Group == "" && q.Helped == "" && q.bornFrom.IsZero()
+}
+
 // List returns a page of the children the principal sees that match the
 // filter: ranked by relevance for a name search, otherwise in Vietnamese
 // name order. Total counts every match in scope.
@@ -293,7 +299,11 @@ func (q query) describe() string {
 func (s *Service) list(ctx context.Context, q query) (Page, error) {
 	where, args := q.where()
 	var p Page
-	if err := s.DB.Read().QueryRowContext(ctx, "SELECT COUNT(*) FROM children c WHERE "+where, args...).Scan(&p.Total); err != nil {
+	if q.scopeOnly() {
+		// The index holds every child not merged, by unit: no need to
+		// count a province's (or the country's) rows at every page.
+		p.Total = s.Index.Count(match.Scope{Province: q.province, Commune: q.commune})
+	} else if err := s.DB.Read().QueryRowContext(ctx, "SELECT COUNT(*) FROM children c WHERE "+where, args...).Scan(&p.Total); err != nil {
 		return p, fmt.Errorf("count children: %w", err)
 	}
 	if q.cursorKey != nil {

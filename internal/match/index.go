@@ -138,6 +138,25 @@ func (ix *Index) Len() int {
 	return ix.live
 }
 
+// Count returns the number of records in a scope.
+func (ix *Index) Count(s Scope) int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	sc := ix.pl.scope(s)
+	switch {
+	case sc.none:
+		return 0
+	case sc.all:
+		return ix.live
+	case sc.commune != 0:
+		if int(sc.commune) < len(ix.byCommune) {
+			return len(ix.byCommune[sc.commune])
+		}
+		return 0
+	}
+	return int(ix.provCount[sc.province])
+}
+
 // Get returns the record with the given id.
 func (ix *Index) Get(id int64) (Record, bool) {
 	ix.mu.RLock()

@@ -42,6 +42,35 @@ func ids(hits []match.Hit) []int64 {
 	return out
 }
 
+// Count answers as Search would count an empty text, in every scope, and
+// follows moves and removals.
+func TestCountInEachScope(t *testing.T) {
+	ix := registry(t)
+	for _, c := range []struct {
+		scope match.Scope
+		want  int
+	}{
+		{match.Scope{}, 8},
+		{match.Scope{Province: "01"}, 5},
+		{match.Scope{Province: "79"}, 2},
+		{match.Scope{Commune: "00004"}, 2},
+		{match.Scope{Province: "01", Commune: "00004"}, 2},
+		{match.Scope{Province: "79", Commune: "00004"}, 0},
+		{match.Scope{Commune: "99999"}, 0},
+		{match.Scope{Province: "00"}, 0},
+	} {
+		_, total := ix.Search(match.Query{Scope: c.scope})
+		if got := ix.Count(c.scope); got != c.want || total != c.want {
+			t.Errorf("Count(%+v) = %d, Search counts %d, want %d", c.scope, got, total, c.want)
+		}
+	}
+	ix.Upsert(match.Record{ID: 3, Name: "Lò Thị Mai", Commune: "25747"})
+	ix.Delete(1)
+	if hn, hcm, ba := ix.Count(match.Scope{Province: "01"}), ix.Count(match.Scope{Province: "79"}), ix.Count(match.Scope{Commune: "00004"}); hn != 3 || hcm != 3 || ba != 0 {
+		t.Fatalf("after a move and a removal: Hà Nội %d, Hồ Chí Minh City %d, 00004 %d; want 3, 3, 0", hn, hcm, ba)
+	}
+}
+
 func TestUpsertReplacesAndDeleteRemoves(t *testing.T) {
 	ix := registry(t)
 	if ix.Len() != 8 {
