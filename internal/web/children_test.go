@@ -474,6 +474,131 @@ func TestIndexSyncLeavesSettledChangesAlone(t *testing.T) {
 	})
 }
 
+// listItems returns a list answer's items by name.
+func listItems(t *testing.T, res *testenv.Response) (map[string]map[string]any, int) {
+	t.Helper()
+	if res.Code != http.StatusOK {
+		t.Fatalf("list: %s", res)
+	}
+	var out struct {
+		Data  []map[string]any
+		Total int
+	}
+	res.JSON(t, &out)
+	items := map[string]map[string]any{}
+	for _, d := range out.Data {
+		delete(d, "score")
+		items[fmt.Sprint(d["name"])] = d
+	}
+	return items, out.Total
+}
+
+// A page of children, listed or searched, shows each child as recorded
+// with the groups it is in today (in the law's order, not the ones it
+// left) and whether it was helped this year: both read for the whole page
+// at once.
+func TestListAndSearchShowGroupsAndHelp(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, h *testenv.Env) {
+		ba := h.User(t, auth.CommuneOfficer, "00004")
+		an := createChild(t, ba, `{"name":"Nguyễn Văn An","dob":"03/04/2015","sex":"Nam","commune":"00004",
+			"groups":["d","a",{"code":"b","start":"2020","end":"01/01/2024"}]}`)
+		binh := createChild(t, ba, `{"name":"Nguyễn Thị Bình","dob":"~2016","sex":"Nữ","commune":"00004"}`)
+		createChild(t, ba, `{"name":"Nguyễn Văn Cường","dob":"2014","sex":"Nam","commune":"00004","groups":["g"]}`)
+		for _, sp := range []struct{ id, body string }{
+			{an, `{"kind":"social_allowance","date":"01/03/2026"}`},
+			{binh, `{"kind":"education","date":"2026-12-15","status":"planned"}`},
+			{binh, `{"kind":"health_care","date":"20/12/2025"}`},
+		} {
+			if res := ba.Post(t, "/api/v1/children/"+sp.id+"/supports", sp.body); res.Code != http.StatusCreated {
+				t.Fatalf("support: %s", res)
+			}
+		}
+		want := map[string]string{
+			"Nguyễn Văn An":    "2015-04-03 false male 00004 [a d] true",
+			"Nguyễn Thị Bình":  "2016 true female 00004 [] false",
+			"Nguyễn Văn Cường": "2014 false male 00004 [g] false",
+		}
+		for _, path := range []string{"/api/v1/children", "/api/v1/children?q=nguyen", "/api/v1/children?limit=2&q=nguyen"} {
+			items, total := listItems(t, ba.Get(t, path))
+			if total != 3 {
+				t.Errorf("%s: total %d, want 3", path, total)
+			}
+			for name, d := range items {
+				got := fmt.Sprint(d["dob"], " ", d["dob_estimated"], " ", d["sex"], " ", d["commune"], " ", d["groups"], " ", d["helped"])
+				if got != want[name] {
+					t.Errorf("%s: %s is %q, want %q", path, name, got, want[name])
+				}
+			}
+		}
+		if items, _ := listItems(t, ba.Get(t, "/api/v1/children?q=nguyen&year=2025")); items["Nguyễn Thị Bình"]["helped"] != true {
+			t.Errorf("helped in 2025: %v", items["Nguyễn Thị Bình"])
+		}
+	})
+}
+
+// A search's hits come from the instance's name index, which may not yet
+// know that another instance moved a child away: the page shows only the
+// children the database has in the caller's scope.
+func TestSearchShowsOnlyWhatTheDatabaseHasInScope(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, a *testenv.Env) {
+		b := testenv.NewWith(t, testenv.Options{Engine: a.Engine, DSN: a.DSN, KeyFile: a.KeyFile})
+		admin := a.User(t, auth.Admin, "")
+		id := createChild(t, admin, `{"name":"Mai Văn Tuấn","dob":"2013","sex":"Nam","commune":"00004"}`)
+		createChild(t, admin, `{"name":"Mai Thị Tuyết","dob":"2013","sex":"Nữ","commune":"00008"}`)
+		if _, err := b.App.Children.SyncIndex(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		hanoi := b.User(t, auth.ProvinceOfficer, "01")
+		if names, _, _ := listNames(t, hanoi.Get(t, "/api/v1/children?q=mai")); len(names) != 2 {
+			t.Fatalf("before the move: %v", names)
+		}
+		if res := admin.Patch(t, "/api/v1/children/"+id, `{"version":1,"commune":"25747"}`); res.Code != http.StatusOK {
+			t.Fatalf("move to Hồ Chí Minh City: %s", res)
+		}
+		// b has not looked for changes: its index still has the child in Hà Nội.
+		if names, _, _ := listNames(t, hanoi.Get(t, "/api/v1/children?q=mai")); len(names) != 1 || names[0] != "Mai Thị Tuyết" {
+			t.Fatalf("Hà Nội's officer sees a child now in Hồ Chí Minh City: %v", names)
+		}
+	})
+}
+
+// The total of a list without filters comes from the name index; it counts
+// what the database counts in each scope, merged children left out.
+func TestListTotalsInEachScope(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, h *testenv.Env) {
+		admin := h.User(t, auth.Admin, "")
+		for i, commune := range []string{"00004", "00004", "00004", "00008", "25747", "25747"} {
+			createChild(t, admin, fmt.Sprintf(`{"name":"Lò Văn Páo %c","dob":"2014","sex":"Nam","commune":"%s"}`, 'A'+i, commune))
+		}
+		keep := createChild(t, admin, `{"name":"Đinh Văn Khang","dob":"2014","sex":"Nam","commune":"00004"}`)
+		dup := createChild(t, admin, `{"name":"Đinh Văn Khang","dob":"2014","sex":"Nam","commune":"00004"}`)
+		if res := admin.Post(t, "/api/v1/children/"+keep+"/merge", `{"duplicate":`+dup+`}`); res.Code != http.StatusOK {
+			t.Fatalf("merge: %s", res)
+		}
+		for _, c := range []struct {
+			role  auth.Role
+			unit  string
+			query string
+			want  int
+		}{
+			{auth.CommuneOfficer, "00004", "", 4},
+			{auth.CommuneOfficer, "00008", "", 1},
+			{auth.ProvinceOfficer, "01", "", 5},
+			{auth.ProvinceOfficer, "01", "unit=00008", 1},
+			{auth.ProvinceOfficer, "79", "", 2},
+			{auth.Analyst, "", "", 7},
+			{auth.Analyst, "", "unit=79", 2},
+		} {
+			u := h.User(t, c.role, c.unit)
+			_, total, _ := listNames(t, u.Get(t, "/api/v1/children?"+c.query))
+			_, counted, _ := listNames(t, u.Get(t, "/api/v1/children?helped=no&"+c.query)) // counted by the database
+			if total != c.want || counted != c.want {
+				t.Errorf("%s %s %s: total %d (the database counts %d), want %d", c.role, c.unit, c.query, total, counted, c.want)
+			}
+		}
+	})
+}
+
 func TestChildJSONShapes(t *testing.T) {
 	h := testenv.New(t)
 	c := h.User(t, auth.CommuneOfficer, "00004")
