@@ -41,7 +41,8 @@ import (
 // SQLite database there and reuses it on the next run (writing 2 million
 // children takes a while). TREEM_BENCH_PROFILE=DIR builds the server with
 // its profiler and writes CPU, allocation, block and mutex profiles of the
-// search and match loads there.
+// search and match loads there. TREEM_BENCH_SETTLE=10s waits that long
+// after the server is ready before the loads begin.
 func BenchmarkRegistry(b *testing.B) {
 	n := 2_000_000
 	if s := os.Getenv("TREEM_BENCH_CHILDREN"); s != "" {
@@ -96,6 +97,9 @@ func registry(b *testing.B, engine, dsn, dir string, n int, reuse bool) {
 	defer s.Stop()
 	fmt.Printf("%s: ready to search %v after start; resident memory %.0f MiB\n", engine, ready.Round(time.Millisecond), s.RSS(b))
 
+	if d, err := time.ParseDuration(os.Getenv("TREEM_BENCH_SETTLE")); err == nil {
+		time.Sleep(d) // let start-up work in the background (the indicators' first build) finish
+	}
 	c := HTTPClient(20)
 	before := s.Cost(b)
 	wait := s.Profile(b, engine+"-search", 15*time.Second)
