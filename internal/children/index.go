@@ -27,9 +27,11 @@ import (
 // million rows with one updated_at) was read whole again every second
 // while nothing changed, which took a CPU and kept a map of every row.
 // The changes have settled when a poll began syncOverlap after the newest
-// change was first seen (by this instance's own clock: a transaction that
-// stamped its rows before that change had committed by then), or, by the
-// clock rows are stamped with, syncHorizon after that change was made.
+// change was first seen (a transaction that stamped its rows before that
+// change had committed by then) and that long after it was stamped, or
+// syncHorizon after it was stamped; stamps are compared with this
+// instance's clock (the one rows are stamped with), so a clock that stands
+// still, as in tests, never settles.
 
 // syncOverlap is how far back each poll looks behind the newest change seen.
 const syncOverlap = 5 * time.Second
@@ -50,13 +52,22 @@ type syncState struct {
 	lastStamp    int64
 }
 
+// next is the oldest updated_at the next poll reads.
+func (st *syncState) next() int64 {
+	if st.settled() {
+		return st.since + 1
+	}
+	return st.since - syncOverlap.Milliseconds()
+}
+
 // settled reports whether every row stamped at or before since had
 // committed when the last poll (or the load) read it.
 func (st *syncState) settled() bool {
 	if st.last.IsZero() {
 		return false
 	}
-	return st.last.Sub(st.raised) >= syncOverlap || st.since <= st.lastStamp-syncHorizon.Milliseconds()
+	return st.since <= st.lastStamp-syncOverlap.Milliseconds() && st.last.Sub(st.raised) >= syncOverlap ||
+		st.since <= st.lastStamp-syncHorizon.Milliseconds()
 }
 
 // contactPhone is the phone a child is matched by: their own, else their
@@ -117,20 +128,24 @@ func scanIndexRow(rows *sql.Rows) (indexRow, error) {
 		return r, err
 	}
 	r.rec.DOB = numDate(dob, est)
-	switch sex {
-	case "male":
-		r.rec.Sex = ident.Male
-	case "female":
-		r.rec.Sex = ident.Female
-	}
+	r.rec.Sex = sexOf(sex)
 	r.rec.Phone = phoneKey(hash)
 	r.rec.Groups = uint32(mask)
 	r.merged = merged.Valid
 	return r, nil
 }
 
-// LoadIndex fills the name index with every child not merged into another,
-// reading id ranges in parallel, and returns how many it holds.
+// loadChunk is how many ids one start-up read covers.
+const loadChunk = 1 << 15
+
+// loadCols are the columns the start-up load reads: indexCols without
+// what only a poll needs.
+const loadCols = `id, name, dob_on, dob_estimated, sex, commune_code, pid, phone_hash, groups_mask`
+
+// LoadIndex fills the name index with every child not merged into another
+// and returns how many it holds. Chunks of ids are read in parallel, a few
+// ahead, while this goroutine adds them to the index in id order (so that
+// the order ties are broken in is the registry's, whatever the timing).
 func (s *Service) LoadIndex(ctx context.Context) (int, error) {
 	start, stamp := time.Now(), s.Now().UnixMilli()
 	var lo, hi, newest sql.NullInt64
@@ -142,42 +157,105 @@ func (s *Service) LoadIndex(ctx context.Context) (int, error) {
 	s.sync.seen, s.sync.at = map[int64]int64{}, map[int64]int64{}
 	s.sync.raised, s.sync.last, s.sync.lastStamp = time.Now(), start, stamp
 	s.sync.mu.Unlock()
-	if !lo.Valid {
-		return 0, nil
-	}
-	parts := int64(max(1, runtime.NumCPU()))
-	step := (hi.Int64-lo.Int64)/parts + 1
-	var wg sync.WaitGroup
-	errc := make(chan error, parts)
-	for i := int64(0); i < parts; i++ {
-		from, to := lo.Int64+i*step, lo.Int64+(i+1)*step
-		wg.Go(func() {
-			rows, err := s.DB.Read().QueryContext(ctx, `SELECT `+indexCols+` FROM children
-				WHERE id >= $1 AND id < $2 AND merged_into IS NULL`, from, to)
-			if err != nil {
-				errc <- fmt.Errorf("index: %w", err)
-				return
-			}
-			defer rows.Close()
-			for rows.Next() {
-				r, err := scanIndexRow(rows)
-				if err != nil {
-					errc <- fmt.Errorf("index: %w", err)
-					return
-				}
-				s.Index.Upsert(r.rec)
-			}
-			if err := rows.Err(); err != nil {
-				errc <- err
-			}
-		})
-	}
-	wg.Wait()
-	close(errc)
-	if err := <-errc; err != nil {
-		return 0, err
+	if lo.Valid {
+		if err := s.loadRange(ctx, lo.Int64, hi.Int64); err != nil {
+			return 0, err
+		}
 	}
 	return s.Index.Len(), nil
+}
+
+// loadRange reads the children with ids in [lo, hi] into the index.
+func (s *Service) loadRange(ctx context.Context, lo, hi int64) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s.Index.Reserve(int(hi - lo + 1))
+	type chunk struct {
+		recs []match.Record
+		err  error
+		done chan struct{}
+	}
+	chunks := make([]*chunk, (hi-lo)/loadChunk+1)
+	for i := range chunks {
+		chunks[i] = &chunk{done: make(chan struct{})}
+	}
+	// At most ahead chunks are being read or waiting to be added.
+	ahead := make(chan struct{}, runtime.NumCPU()+1)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() {
+		for i, c := range chunks {
+			select {
+			case ahead <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			from := lo + int64(i)*loadChunk
+			wg.Go(func() {
+				defer close(c.done)
+				c.recs, c.err = s.readChunk(ctx, from, from+loadChunk)
+			})
+		}
+	})
+	for _, c := range chunks {
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if c.err != nil {
+			return c.err
+		}
+		s.Index.UpsertMany(c.recs)
+		c.recs = nil
+		<-ahead
+	}
+	return nil
+}
+
+// readChunk reads the children not merged with ids in [from, to).
+func (s *Service) readChunk(ctx context.Context, from, to int64) ([]match.Record, error) {
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT `+loadCols+` FROM children
+		WHERE id >= $1 AND id < $2 AND merged_into IS NULL ORDER BY id`, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
+	defer rows.Close()
+	out := make([]match.Record, 0, loadChunk)
+	communes := map[string]string{} // one string per commune, not per child
+	var dob int
+	var est bool
+	var sex, commune sql.RawBytes
+	var hash []byte
+	var mask int64
+	for rows.Next() {
+		var r match.Record
+		if err := rows.Scan(&r.ID, &r.Name, &dob, &est, &sex, &commune, &r.PID, &hash, &mask); err != nil {
+			return nil, fmt.Errorf("index: %w", err)
+		}
+		r.DOB = numDate(dob, est)
+		r.Sex = sexOf(string(sex))
+		c, ok := communes[string(commune)]
+		if !ok {
+			c = string(commune)
+			communes[c] = c
+		}
+		r.Commune = c
+		r.Phone = phoneKey(hash)
+		r.Groups = uint32(mask)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func sexOf(s string) ident.Sex {
+	switch s {
+	case "male":
+		return ident.Male
+	case "female":
+		return ident.Female
+	}
+	return ident.SexUnknown
 }
 
 // SyncIndex applies the changes committed since the last look, by any
@@ -188,9 +266,8 @@ func (s *Service) SyncIndex(ctx context.Context) (int, error) {
 	if s.sync.seen == nil {
 		s.sync.seen, s.sync.at = map[int64]int64{}, map[int64]int64{}
 	}
-	from := s.sync.since - syncOverlap.Milliseconds()
+	from := s.sync.next()
 	if s.sync.settled() {
-		from = s.sync.since + 1
 		for id, at := range s.sync.at {
 			if at <= s.sync.since {
 				delete(s.sync.at, id)

@@ -191,6 +191,20 @@ func (ix *Index) record(idx uint32) Record {
 func (ix *Index) Upsert(r Record) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	ix.upsert(r)
+}
+
+// UpsertMany upserts records in order under one lock, for loading: the
+// records get slots in that order, which is the order ties are broken in.
+func (ix *Index) UpsertMany(rs []Record) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	for i := range rs {
+		ix.upsert(rs[i])
+	}
+}
+
+func (ix *Index) upsert(r Record) {
 	var idx uint32
 	exists := false
 	if r.ID <= ix.maxID {
