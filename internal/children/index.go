@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"treem/internal/ident"
@@ -50,6 +51,10 @@ type syncState struct {
 	// lastStamp the same moment by the clock rows are stamped with (ms).
 	raised, last time.Time
 	lastStamp    int64
+	// unsure is the oldest updated_at of rows that may not be in the index
+	// yet: those the next poll reads. A page answered from the index asks
+	// the database whether any of its children changed since.
+	unsure atomic.Int64
 }
 
 // next is the oldest updated_at the next poll reads.
@@ -162,6 +167,9 @@ func (s *Service) LoadIndex(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
+	s.sync.mu.Lock()
+	s.sync.unsure.Store(s.sync.next())
+	s.sync.mu.Unlock()
 	return s.Index.Len(), nil
 }
 
@@ -309,6 +317,7 @@ func (s *Service) SyncIndex(ctx context.Context) (int, error) {
 	}
 	s.sync.since = newest
 	s.sync.last, s.sync.lastStamp = start, stamp
+	s.sync.unsure.Store(s.sync.next())
 	for id, at := range s.sync.at {
 		if at < newest-syncOverlap.Milliseconds() {
 			delete(s.sync.at, id)

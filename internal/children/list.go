@@ -247,6 +247,18 @@ func (q query) filters(c *conds) {
 	}
 }
 
+// covers reports whether a commune is inside the query's scope.
+func (q query) covers(units *geo.Units, commune string) bool {
+	if q.commune != "" {
+		return commune == q.commune
+	}
+	if q.province != "" {
+		u, ok := units.Get(commune)
+		return ok && u.Province == q.province
+	}
+	return true
+}
+
 // scopeOnly reports whether the query selects by scope alone, so that the
 // name index can count it.
 func (q query) scopeOnly() bool {
@@ -409,9 +421,7 @@ func (s *Service) items(ctx context.Context, q query, ids []int64, confirm bool)
 			continue
 		}
 		ps := periods[id]
-		slices.SortFunc(ps, func(a, b GroupPeriod) int {
-			return cmp.Or(cmp.Compare(dateNum(a.Start), dateNum(b.Start)), cmp.Compare(a.ID, b.ID))
-		})
+		sortPeriods(ps)
 		if it.Groups = currentGroups(ps, today); it.Groups == nil {
 			it.Groups = []string{}
 		}
@@ -420,8 +430,115 @@ func (s *Service) items(ctx context.Context, q query, ids []int64, confirm bool)
 	return out, nil
 }
 
-// search ranks children by name through the index, then keeps those the
-// database confirms in scope (the index may trail it by a moment).
+// freshQuery is for a page answered from the name index: the children
+// changed since the index may not know of it ($1; read up to 1,001), and
+// the page's children's help in a year ($2 to $4) and open group periods
+// ($5, today). The ids follow, twice.
+const freshQuery = `SELECT 2, r.id, '', 0, 0 FROM (SELECT c.id FROM children c WHERE c.updated_at >= $1
+	ORDER BY c.updated_at LIMIT 1001) r
+UNION ALL SELECT 1, s.child_id, '', 0, 0 FROM supports s
+	WHERE s.status = $2 AND s.given_on >= $3 AND s.given_on <= $4 AND s.child_id IN (%s)
+UNION ALL SELECT 0, g.child_id, g.code, g.start_on, g.id FROM child_groups g
+	WHERE (g.end_on = 0 OR g.end_on > $5) AND g.child_id IN (%s)`
+
+// indexItems answers a page of hits from the name index, which holds each
+// child's name, date of birth, sex and commune: no row of children is read.
+// One query brings the groups and the help, and tells whether the index
+// could be behind the database for any child of the page (another
+// instance changed it a moment ago): then ok is false and the page must be
+// read from the database.
+// unsure is the index's own unsure mark, read before the search.
+func (s *Service) indexItems(ctx context.Context, q query, hits []match.Hit, unsure int64) (items []Item, ok bool, err error) {
+	ids := make([]any, len(hits))
+	for i, h := range hits {
+		ids[i] = h.ID
+	}
+	n := len(ids)
+	// Named $N on both engines: on SQLite a ?NNN list after a $N first
+	// met later in the text takes that $N's slot.
+	text := fmt.Sprintf(freshQuery, dollars(6, n), dollars(6+n, n))
+	args := append([]any{unsure, StatusDelivered, dateNum(q.from), dateNum(q.to), q.day}, ids...)
+	rows, err := s.DB.Read().QueryContext(ctx, text, append(args, ids...)...)
+	if err != nil {
+		return nil, false, fmt.Errorf("search page: %w", err)
+	}
+	defer rows.Close()
+	changed := map[int64]bool{}
+	helped := map[int64]bool{}
+	periods := map[int64][]GroupPeriod{}
+	for rows.Next() {
+		var kind, start int
+		var id, gid int64
+		var code string
+		if err := rows.Scan(&kind, &id, &code, &start, &gid); err != nil {
+			return nil, false, err
+		}
+		switch kind {
+		case 2:
+			changed[id] = true
+		case 1:
+			helped[id] = true
+		default:
+			periods[id] = append(periods[id], GroupPeriod{ID: gid, Code: code, Start: numDate(start, false)})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, err
+	}
+	if len(changed) > 1000 {
+		return nil, false, nil
+	}
+	for _, h := range hits {
+		if changed[h.ID] {
+			return nil, false, nil
+		}
+	}
+	today := s.today()
+	items = make([]Item, 0, len(hits))
+	for _, h := range hits {
+		r, found := s.Index.Get(h.ID)
+		if !found {
+			continue // deleted (merged) since the search
+		}
+		if !q.covers(s.Units, r.Commune) {
+			return nil, false, nil // changed by this instance since the query
+		}
+		it := Item{ID: h.ID, Name: r.Name, DOB: r.DOB, DOBEstimated: r.DOB.Estimated, Sex: r.Sex, Commune: r.Commune,
+			Helped: helped[h.ID], Score: round2(h.Score)}
+		it.Groups = []string{}
+		if ps := periods[h.ID]; len(ps) > 0 {
+			sortPeriods(ps)
+			it.Groups = currentGroups(ps, today)
+		}
+		items = append(items, it)
+	}
+	return items, true, nil
+}
+
+// dollars returns "$from, $from+1, …" for n values.
+func dollars(from, n int) string {
+	b := make([]byte, 0, n*6)
+	for i := range n {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, '$')
+		b = strconv.AppendInt(b, int64(from+i), 10)
+	}
+	return string(b)
+}
+
+func sortPeriods(ps []GroupPeriod) {
+	slices.SortFunc(ps, func(a, b GroupPeriod) int {
+		return cmp.Or(cmp.Compare(dateNum(a.Start), dateNum(b.Start)), cmp.Compare(a.ID, b.ID))
+	})
+}
+
+// search ranks children by name through the index. A plain search's page
+// is answered from the index when the database says none of its children
+// changed since the index last looked; otherwise, and with filters the
+// index cannot judge (help, groups and ages as the database counts them),
+// the page keeps only the children the database confirms in scope.
 func (s *Service) search(ctx context.Context, q query) (Page, error) {
 	mq := match.Query{Text: q.Text, Scope: match.Scope{Province: q.province, Commune: q.commune},
 		BornFrom: q.bornFrom, BornTo: q.bornTo}
@@ -430,6 +547,7 @@ func (s *Service) search(ctx context.Context, q query) (Page, error) {
 	}
 	var p Page
 	var hits []match.Hit
+	unsure := s.sync.unsure.Load()
 	if q.Helped != "" {
 		// "helped" lives in the database: filter the ranked hits there.
 		mq.Limit = maxRanked
@@ -462,6 +580,18 @@ func (s *Service) search(ctx context.Context, q query) (Page, error) {
 	}
 	if len(hits) == 0 {
 		return p, nil
+	}
+	if q.scopeOnly() {
+		// A plain name search: the index answers, unless it may be
+		// behind for one of the page's children.
+		items, ok, err := s.indexItems(ctx, q, hits, unsure)
+		if err != nil {
+			return p, err
+		}
+		if ok {
+			p.Items = items
+			return p, nil
+		}
 	}
 	ids := make([]int64, len(hits))
 	for i, h := range hits {

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"treem/internal/auth"
+	"treem/internal/store"
 	"treem/internal/testenv"
 )
 
@@ -557,6 +559,64 @@ func TestSearchShowsOnlyWhatTheDatabaseHasInScope(t *testing.T) {
 		}
 		// b has not looked for changes: its index still has the child in Hà Nội.
 		if names, _, _ := listNames(t, hanoi.Get(t, "/api/v1/children?q=mai")); len(names) != 1 || names[0] != "Mai Thị Tuyết" {
+			t.Fatalf("Hà Nội's officer sees a child now in Hồ Chí Minh City: %v", names)
+		}
+	})
+}
+
+// Once an instance's index has caught up with the registry, a plain
+// search's page is answered from the index, with the groups and the help
+// read for the page at once: the same page as from the database. A child
+// another instance changed since is read from the database again.
+func TestSearchPageFromTheIndex(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, a *testenv.Env) {
+		admin := a.User(t, auth.Admin, "")
+		an := createChild(t, admin, `{"name":"Nguyễn Văn An","dob":"03/04/2015","sex":"Nam","commune":"00004",
+			"groups":["d","a",{"code":"b","start":"2020","end":"01/01/2024"}]}`)
+		createChild(t, admin, `{"name":"Nguyễn Thị Bình","dob":"~2016","sex":"Nữ","commune":"00008"}`)
+		moved := createChild(t, admin, `{"name":"Nguyễn Văn Cường","dob":"2014","sex":"Nam","commune":"00004","groups":["g"]}`)
+		createChild(t, admin, `{"name":"Nguyễn Văn Dũng","dob":"2013","sex":"Nam","commune":"25747"}`)
+		if res := admin.Post(t, "/api/v1/children/"+an+"/supports", `{"kind":"social_allowance","date":"01/03/2026"}`); res.Code != http.StatusCreated {
+			t.Fatalf("support: %s", res)
+		}
+		// b starts two minutes later: its index knows every change.
+		a.Clock.Advance(2 * time.Minute)
+		b := testenv.NewWith(t, testenv.Options{Engine: a.Engine, DSN: a.DSN, KeyFile: a.KeyFile})
+		b.Clock.Set(a.Clock.Now())
+		if _, err := b.App.Children.LoadIndex(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			role auth.Role
+			unit string
+		}{{auth.Analyst, ""}, {auth.ProvinceOfficer, "01"}, {auth.CommuneOfficer, "00004"}} {
+			for _, path := range []string{"/api/v1/children?q=nguyen", "/api/v1/children?q=nguyen&limit=1&next=o1", "/api/v1/children?q=nguyen+van&year=2025"} {
+				fromDB, fromIndex := a.User(t, c.role, c.unit).Get(t, path), b.User(t, c.role, c.unit).Get(t, path)
+				if fromDB.Code != 200 || string(fromDB.Body) != string(fromIndex.Body) {
+					t.Errorf("%s %s %s:\nfrom the database %s\nfrom the index    %s", c.role, c.unit, path, fromDB.Body, fromIndex.Body)
+				}
+			}
+		}
+		// A name changed behind the index's back, without a new stamp,
+		// shows that b answers from its index.
+		err := a.App.DB.Write(context.Background(), func(tx *store.Tx) error {
+			_, err := tx.ExecContext(context.Background(), "UPDATE children SET name = 'Nguyễn Văn Ân' WHERE id = $1", an)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		national := b.User(t, auth.Analyst, "")
+		if names, _, _ := listNames(t, national.Get(t, "/api/v1/children?q=nguyen+van+an")); len(names) == 0 || names[0] != "Nguyễn Văn An" {
+			t.Fatalf("b did not answer from its index: %v", names)
+		}
+		// a moves a child to Hồ Chí Minh City; b has not looked yet, but
+		// its page asks the database and leaves the child out for Hà Nội.
+		if res := admin.Patch(t, "/api/v1/children/"+moved, `{"version":1,"commune":"25750"}`); res.Code != http.StatusOK {
+			t.Fatalf("move: %s", res)
+		}
+		hanoi := b.User(t, auth.ProvinceOfficer, "01")
+		if names, _, _ := listNames(t, hanoi.Get(t, "/api/v1/children?q=nguyen")); slices.Contains(names, "Nguyễn Văn Cường") {
 			t.Fatalf("Hà Nội's officer sees a child now in Hồ Chí Minh City: %v", names)
 		}
 	})
