@@ -12,6 +12,7 @@ package children
 
 import (
 	"context"
+	"database/sql"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -138,6 +139,9 @@ type Service struct {
 	opts atomic.Pointer[Options]
 	sync syncState
 	jobs sync.WaitGroup // imports running in the background
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // prepared on the reader pool, by text
 }
 
 // New returns the service with its option lists loaded. Call LoadIndex to

@@ -449,16 +449,30 @@ UNION ALL SELECT 0, g.child_id, g.code, g.start_on, g.id FROM child_groups g
 // read from the database.
 // unsure is the index's own unsure mark, read before the search.
 func (s *Service) indexItems(ctx context.Context, q query, hits []match.Hit, unsure int64) (items []Item, ok bool, err error) {
-	ids := make([]any, len(hits))
-	for i, h := range hits {
-		ids[i] = h.ID
+	// The ids are padded with -1 (no child's) to one of a few lengths,
+	// so that the statement is parsed once per length and reader.
+	n := pageSizes[len(pageSizes)-1]
+	for _, size := range pageSizes {
+		if size >= len(hits) {
+			n = size
+			break
+		}
 	}
-	n := len(ids)
+	ids := make([]any, n)
+	for i := range ids {
+		ids[i] = int64(-1)
+		if i < len(hits) {
+			ids[i] = hits[i].ID
+		}
+	}
 	// Named $N on both engines: on SQLite a ?NNN list after a $N first
 	// met later in the text takes that $N's slot.
-	text := fmt.Sprintf(freshQuery, dollars(6, n), dollars(6+n, n))
+	st, err := s.prepared(ctx, fmt.Sprintf(freshQuery, dollars(6, n), dollars(6+n, n)))
+	if err != nil {
+		return nil, false, err
+	}
 	args := append([]any{unsure, StatusDelivered, dateNum(q.from), dateNum(q.to), q.day}, ids...)
-	rows, err := s.DB.Read().QueryContext(ctx, text, append(args, ids...)...)
+	rows, err := st.QueryContext(ctx, append(args, ids...)...)
 	if err != nil {
 		return nil, false, fmt.Errorf("search page: %w", err)
 	}
@@ -513,6 +527,34 @@ func (s *Service) indexItems(ctx context.Context, q query, hits []match.Hit, uns
 		items = append(items, it)
 	}
 	return items, true, nil
+}
+
+// pageSizes are the lengths a page's list of ids is padded to.
+var pageSizes = []int{10, 20, 50, 100, MaxLimit}
+
+// prepared returns the statement text prepared on the reader pool.
+func (s *Service) prepared(ctx context.Context, text string) (*sql.Stmt, error) {
+	s.stmtMu.Lock()
+	st := s.stmts[text]
+	s.stmtMu.Unlock()
+	if st != nil {
+		return st, nil
+	}
+	st, err := s.DB.Read().PrepareContext(ctx, text)
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if first := s.stmts[text]; first != nil {
+		st.Close() // another request prepared it meanwhile
+		return first, nil
+	}
+	if s.stmts == nil {
+		s.stmts = map[string]*sql.Stmt{}
+	}
+	s.stmts[text] = st
+	return st, nil
 }
 
 // dollars returns "$from, $from+1, …" for n values.
