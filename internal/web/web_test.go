@@ -293,6 +293,34 @@ func TestUnknownAPIPathIsJSON404(t *testing.T) {
 	}
 }
 
+// An API token's account is remembered for a few seconds (a busy client
+// costs no query a request), but a change to the account takes effect at
+// the next request: moved to another unit, it no longer sees the old
+// unit's children; deactivated, its token is refused.
+func TestTokenFollowsChangesToItsAccountAtOnce(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, h *testenv.Env) {
+		admin := h.User(t, auth.Admin, "")
+		officer := h.User(t, auth.CommuneOfficer, "00004")
+		id := createChild(t, officer, `{"name":"Lò Thị Mai","dob":"2016","sex":"Nữ","commune":"00004"}`)
+		if res := officer.Get(t, "/api/v1/children/"+id); res.Code != http.StatusOK {
+			t.Fatalf("own child: %s", res)
+		}
+		user := strconv.FormatInt(officer.UserID, 10)
+		if res := admin.Patch(t, "/api/v1/users/"+user, `{"unit":"00008"}`); res.Code != http.StatusOK {
+			t.Fatalf("move the officer: %s", res)
+		}
+		if res := officer.Get(t, "/api/v1/children/"+id); res.Code != http.StatusNotFound {
+			t.Fatalf("an officer moved to 00008 still reads a child of 00004: %s", res)
+		}
+		if res := admin.Patch(t, "/api/v1/users/"+user, `{"active":false}`); res.Code != http.StatusOK {
+			t.Fatalf("deactivate: %s", res)
+		}
+		if res := officer.Get(t, "/api/v1/me"); res.Code != http.StatusUnauthorized {
+			t.Fatalf("a deactivated account's token still works: %s", res)
+		}
+	})
+}
+
 func TestLoginLogoutAndSessionExpiry(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, h *testenv.Env) {
 		u := h.User(t, auth.CommuneOfficer, "00004")
