@@ -177,7 +177,7 @@ func (s *Service) LoadIndex(ctx context.Context) (int, error) {
 func (s *Service) loadRange(ctx context.Context, lo, hi int64) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	s.Index.Reserve(int(hi - lo + 1))
+	s.Index.Reserve(int(min(hi-lo+1, 1<<25))) // ids are dense; a stray huge one must not reserve gigabytes
 	type chunk struct {
 		recs []match.Record
 		err  error
