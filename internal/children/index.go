@@ -176,6 +176,8 @@ func (s *Service) LoadIndex(ctx context.Context) (int, error) {
 // loadRange reads the children with ids in [lo, hi] into the index.
 func (s *Service) loadRange(ctx context.Context, lo, hi int64) error {
 	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait() // after cancel: a reader or the producer may be waiting for room
 	defer cancel()
 	s.Index.Reserve(int(min(hi-lo+1, 1<<25))) // ids are dense; a stray huge one must not reserve gigabytes
 	type chunk struct {
@@ -189,8 +191,6 @@ func (s *Service) loadRange(ctx context.Context, lo, hi int64) error {
 	}
 	// At most ahead chunks are being read or waiting to be added.
 	ahead := make(chan struct{}, runtime.NumCPU()+1)
-	var wg sync.WaitGroup
-	defer wg.Wait()
 	wg.Go(func() {
 		for i, c := range chunks {
 			select {

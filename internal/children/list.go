@@ -445,9 +445,8 @@ UNION ALL SELECT 0, g.child_id, g.code, g.start_on, g.id FROM child_groups g
 // child's name, date of birth, sex and commune: no row of children is read.
 // One query brings the groups and the help, and tells whether the index
 // could be behind the database for any child of the page (another
-// instance changed it a moment ago): then ok is false and the page must be
-// read from the database.
-// unsure is the index's own unsure mark, read before the search.
+// instance changed it since unsure, the index's mark read before the
+// search): then ok is false and the page must be read from the database.
 func (s *Service) indexItems(ctx context.Context, q query, hits []match.Hit, unsure int64) (items []Item, ok bool, err error) {
 	// The ids are padded with -1 (no child's) to one of a few lengths,
 	// so that the statement is parsed once per length and reader.
