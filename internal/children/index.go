@@ -3,7 +3,6 @@ package children
 import (
 	"context"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
 	"runtime"
 	"sync"
@@ -91,12 +90,7 @@ func contactPhone(c Child) string {
 
 // phoneKey is the form a phone takes in the index: a short keyed hash, so
 // that the index never holds phone numbers.
-func phoneKey(hash []byte) string {
-	if len(hash) < 8 {
-		return ""
-	}
-	return hex.EncodeToString(hash[:8])
-}
+func phoneKey(hash []byte) string { return match.PhoneKey(hash) }
 
 func (s *Service) phoneLookup(phone string) []byte {
 	if phone == "" {

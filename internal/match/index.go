@@ -1,6 +1,8 @@
 package match
 
 import (
+	"encoding/binary"
+	"encoding/hex"
 	"slices"
 	"strconv"
 	"sync"
@@ -17,7 +19,7 @@ type Record struct {
 	Sex     ident.Sex
 	Commune string // current 5-digit commune code
 	PID     string // 12-digit personal ID number or ""
-	Phone   string // normalised phone (ident.NormalizePhone) or ""
+	Phone   string // normalised phone (ident.NormalizePhone), a PhoneKey, or ""
 	Groups  uint32 // bit i set = special-circumstance group i (a, b, c, d, đ, e, g, h, i, k, l, m, n, o)
 }
 
@@ -589,11 +591,34 @@ func formatPID(v uint64) string {
 	return s
 }
 
+// PhoneKey is the form of a phone for a caller that must not give the
+// index the number itself: a keyed hash of it (at least 8 bytes; the
+// first 8 are used). Records and candidates agree on a phone when their
+// keys are equal; a key is never shown back.
+func PhoneKey(hash []byte) string {
+	if len(hash) < 8 {
+		return ""
+	}
+	return "#" + hex.EncodeToString(hash[:8])
+}
+
+// A phone held as a key has the top bit set: a parsed number never does
+// (its length is at most 15, in bits 56–59).
+const phoneKeyBit = 1 << 63
+
 // parsePhone keeps a phone number in national form (digits, leading 0) as
-// an integer with its length; input not yet normalised is normalised.
+// an integer with its length; input not yet normalised is normalised. A
+// PhoneKey is kept as its 63 low bits with the top bit set.
 func parsePhone(s string) uint64 {
 	if s == "" {
 		return 0
+	}
+	if s[0] == '#' {
+		b, err := hex.DecodeString(s[1:])
+		if err != nil || len(b) != 8 {
+			return 0
+		}
+		return binary.BigEndian.Uint64(b) | phoneKeyBit
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
@@ -616,6 +641,9 @@ func parsePhone(s string) uint64 {
 }
 
 func formatPhone(v uint64) string {
+	if v&phoneKeyBit != 0 {
+		return "" // a key: the number is not known here
+	}
 	l := int(v >> 56)
 	s := strconv.FormatUint(v&(1<<56-1), 10)
 	for len(s) < l {

@@ -291,3 +291,26 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("empty search counts %d, Len is %d", total, ix.Len())
 	}
 }
+
+// A caller that keeps phones only as keyed hashes (the registry) gives
+// PhoneKeys: equal keys agree as a phone does, and a key is never shown.
+func TestMatchByPhoneKey(t *testing.T) {
+	ix := match.New()
+	key := func(s string) string {
+		h := make([]byte, 32)
+		copy(h, s)
+		return match.PhoneKey(h)
+	}
+	ix.Upsert(match.Record{ID: 1, Name: "Y Bih Niê", DOB: day(2014, 8, 1), Sex: ident.Male, Commune: "22015", Phone: key("phone one")})
+	ix.Upsert(match.Record{ID: 2, Name: "Y Bih Niê", DOB: day(2014, 8, 1), Sex: ident.Male, Commune: "22015", Phone: key("phone two")})
+	got := ix.Match(match.Candidate{Name: "Y Bih Nie", Phone: key("phone two")}, match.Scope{}, 10)
+	if len(got) < 2 || got[0].ID != 2 || !slices.Contains(got[0].Reasons, "phone") {
+		t.Fatalf("the record with the same phone key is not first with the phone as a reason: %+v", got)
+	}
+	if slices.Contains(got[1].Reasons, "phone") {
+		t.Errorf("another key agreed as a phone: %+v", got[1])
+	}
+	if r, ok := ix.Get(2); !ok || r.Phone != "" {
+		t.Errorf("a phone key is shown back: %+v", r)
+	}
+}

@@ -377,6 +377,31 @@ func TestMatchKeepsOtherCommunesPrivate(t *testing.T) {
 	})
 }
 
+// The registry keeps phones only as keyed hashes, in the name index too:
+// a candidate's phone still counts, and picks out the right twin.
+func TestMatchWeighsThePhone(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, h *testenv.Env) {
+		ba := h.User(t, auth.CommuneOfficer, "00004")
+		createChild(t, ba, `{"name":"Lê Minh Khang","dob":"02/09/2017","sex":"Nam","commune":"00004"}`)
+		withPhone := createChild(t, ba, `{"name":"Lê Minh Khang","dob":"02/09/2017","sex":"Nam","commune":"00004","phone":"0987001122"}`)
+		res := ba.Post(t, "/api/v1/children/match", `{"name":"Le Minh Khang","phone":"+84 987 001 122"}`)
+		var out struct {
+			Data []struct {
+				ID      int64
+				Reasons []string
+			}
+		}
+		res.JSON(t, &out)
+		if len(out.Data) != 2 || fmt.Sprint(out.Data[0].ID) != withPhone || !slices.Contains(out.Data[0].Reasons, "phone") ||
+			slices.Contains(out.Data[1].Reasons, "phone") {
+			t.Fatalf("want the child with that phone first, by the phone: %s", res.Body)
+		}
+		if strings.Contains(string(res.Body), "0987001122") {
+			t.Fatalf("the answer shows the phone: %s", res.Body)
+		}
+	})
+}
+
 func TestMergeKeepsBothHistoriesAndAnAdminCanUndoIt(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, h *testenv.Env) {
 		ba := h.User(t, auth.CommuneOfficer, "00004")
