@@ -405,6 +405,10 @@ func search(ctx context.Context, inst *app.Instance, client *http.Client, base s
 	fmt.Println(header)
 	var all lat
 	for _, k := range kinds {
+		if strings.HasPrefix(k.name, "counsellor") && counsellor == "" {
+			fmt.Println("(no contacts attributed to the bench's counsellors here: counsellor searches skipped)")
+			continue
+		}
 		var l lat
 		qs := make(chan url.Values, n)
 		for i := 0; i < n; i++ {
