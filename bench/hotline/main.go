@@ -368,7 +368,10 @@ func search(ctx context.Context, inst *app.Instance, client *http.Client, base s
 	inst.DB.Read().QueryRowContext(ctx, `SELECT MAX(started_at) FROM contacts`).Scan(&maxStarted)
 	end := time.UnixMilli(maxStarted)
 	var counsellor string
-	inst.DB.Read().QueryRowContext(ctx, `SELECT username FROM users WHERE username LIKE 'bench.tv%' ORDER BY id LIMIT 1`).Scan(&counsellor)
+	// A counsellor who answered contacts here (the bench's -generate
+	// attributes them; other generated data may attribute none).
+	inst.DB.Read().QueryRowContext(ctx, `SELECT u.username FROM users u WHERE u.username LIKE 'bench.tv%'
+		AND EXISTS (SELECT 1 FROM contacts c WHERE c.counsellor_id = u.id) ORDER BY u.id LIMIT 1`).Scan(&counsellor)
 	r := rand.New(rand.NewPCG(7, 7))
 	day := func() (string, string) {
 		d := end.AddDate(0, 0, -r.IntN(3650))
