@@ -61,6 +61,7 @@ func main() {
 	doSearch := flag.Bool("search", false, "contact search")
 	queries := flag.Int("queries", 2000, "searches per kind")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the runs to this file")
+	workers := flag.Int("job-workers", 4, "background job workers (treem's --job-workers)")
 	flag.Parse()
 	ctx := context.Background()
 	if *cpuprofile != "" {
@@ -81,7 +82,8 @@ func main() {
 	}
 	getenv := func(string) string { return "" }
 	fs, cfg := config.FlagSet("serve", getenv, true)
-	must(fs.Parse([]string{"--db", *dsn, "--key-file", *keyFile, "--sqlite-sync", *sync, "--require-totp", "none"}))
+	must(fs.Parse([]string{"--db", *dsn, "--key-file", *keyFile, "--sqlite-sync", *sync, "--require-totp", "none",
+		"--job-workers", strconv.Itoa(*workers)}))
 	cfg.Hotline.ZaloAppID, cfg.Hotline.ZaloOASecret, cfg.Hotline.TelephonySecret = zaloApp, zaloSecret, "bench"
 	must(cfg.Check(getenv))
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
