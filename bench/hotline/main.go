@@ -61,7 +61,7 @@ func main() {
 	doSearch := flag.Bool("search", false, "contact search")
 	queries := flag.Int("queries", 2000, "searches per kind")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the runs to this file")
-	workers := flag.Int("job-workers", 4, "background job workers (treem's --job-workers)")
+	workers := flag.Int("job-workers", config.DefaultJobWorkers, "background job workers (treem's --job-workers)")
 	flag.Parse()
 	ctx := context.Background()
 	if *cpuprofile != "" {

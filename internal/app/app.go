@@ -190,6 +190,7 @@ func open(ctx context.Context, cfg *config.Config, env Env, log *slog.Logger, cr
 		}
 	}
 	q := jobs.New(db, log, env.Now)
+	q.Workers = config.DefaultJobWorkers
 	if cfg.JobWorkers > 0 {
 		q.Workers = cfg.JobWorkers
 	}

@@ -31,7 +31,7 @@ type Config struct {
 	IdleTimeout time.Duration // TREEM_IDLE_TIMEOUT
 	RequireTOTP string        // TREEM_REQUIRE_TOTP: roles, comma-separated; "none" for none
 	Shutdown    time.Duration // TREEM_SHUTDOWN_TIMEOUT: how long in-flight requests may finish
-	JobWorkers  int           // TREEM_JOB_WORKERS: background jobs run at once per instance
+	JobWorkers  int           // TREEM_JOB_WORKERS: background jobs run at once per instance (0: DefaultJobWorkers)
 	ReadConns   int           // TREEM_DB_READ_CONNS: SQLite reader connections (0: 2 per CPU, at least 4)
 	// RetentionYears: inactive records older than this are anonymised by a
 	// daily job (Nghị định 13/2023); 0 keeps them.
@@ -81,8 +81,15 @@ type Hotline struct {
 // Getenv is os.Getenv; tests pass their own.
 type Getenv func(string) string
 
+// DefaultJobWorkers is how many background jobs an instance runs at once.
+// Jobs mostly wait (for a commit, an SMTP server); on SQLite more workers
+// also mean larger group commits: a burst of 60,000 Zalo messages was
+// processed at 72 a second with 4 and 1,817 with 16 (docs/PERFORMANCE.md).
+const DefaultJobWorkers = 16
+
 // FlagSet returns a flag set with the options every sub-command shares
 // (database and key file) and, when serve is true, the server's options.
+//
 // Defaults come from the environment.
 func FlagSet(name string, getenv Getenv, serve bool) (*flag.FlagSet, *Config) {
 	c := &Config{}
@@ -118,7 +125,7 @@ func FlagSet(name string, getenv Getenv, serve bool) (*flag.FlagSet, *Config) {
 		fs.IntVar(&c.RetentionYears, "retention-years", envInt(getenv, "TREEM_RETENTION_YEARS", 0), "anonymise children (and other registered records) inactive for this many years, daily; 0 keeps them (TREEM_RETENTION_YEARS)")
 		fs.Int64Var(&c.AttachmentMax, "attachment-max-bytes", envInt64(getenv, "TREEM_ATTACHMENT_MAX_BYTES", 10<<20), "largest case attachment accepted, in bytes (TREEM_ATTACHMENT_MAX_BYTES)")
 		fs.IntVar(&c.ReadConns, "db-read-conns", envInt(getenv, "TREEM_DB_READ_CONNS", 0), "SQLite reader connections, 0 for two per CPU and at least 4; PostgreSQL's pool has at least 16 (TREEM_DB_READ_CONNS)")
-		fs.IntVar(&c.JobWorkers, "job-workers", envInt(getenv, "TREEM_JOB_WORKERS", 4), "background jobs (e-mails, reminders, webhooks) run at once by this instance (TREEM_JOB_WORKERS)")
+		fs.IntVar(&c.JobWorkers, "job-workers", envInt(getenv, "TREEM_JOB_WORKERS", DefaultJobWorkers), "background jobs (e-mails, reminders, webhooks) run at once by this instance (TREEM_JOB_WORKERS)")
 		fs.StringVar(&c.SMTP.Host, "smtp-host", env("TREEM_SMTP_HOST", ""), "SMTP server for notification e-mails; empty: no e-mail (TREEM_SMTP_HOST)")
 		fs.IntVar(&c.SMTP.Port, "smtp-port", envInt(getenv, "TREEM_SMTP_PORT", 0), "SMTP port; 0: 587, or 465 with --smtp-tls tls (TREEM_SMTP_PORT)")
 		fs.StringVar(&c.SMTP.User, "smtp-user", env("TREEM_SMTP_USER", ""), "SMTP user name; empty: no authentication (TREEM_SMTP_USER)")
@@ -223,7 +230,7 @@ func (c *Config) Check(getenv Getenv) error {
 		problems = append(problems, fmt.Sprintf("--db-read-conns %d: use 1 to 1024 (0 for the default)", c.ReadConns))
 	}
 	if c.JobWorkers < 0 || c.JobWorkers > 256 {
-		problems = append(problems, fmt.Sprintf("--job-workers %d: use 1 to 256 (0 for the default, 4)", c.JobWorkers))
+		problems = append(problems, fmt.Sprintf("--job-workers %d: use 1 to 256 (0 for the default, 16)", c.JobWorkers))
 	}
 	if c.SessionTTL < 0 || c.IdleTimeout < 0 {
 		problems = append(problems, "session times must be positive")
