@@ -369,7 +369,11 @@ func (st *matchState) release() {
 
 // scanBudget caps the posting entries read for one candidate's name: the
 // rarest word is always read, the next rarest while the total stays under.
-const scanBudget = 120_000
+// On the 2,000,000-child evaluation (cmd/matcheval) 30,000 gives the same
+// answers as 120,000 (recall@1 0.9785, 0.8 % "likely" for children not in
+// the registry) for half the CPU at the median; quality begins to fall
+// below 15,000.
+const scanBudget = 30_000
 
 // candidates returns the slots worth scoring: records holding the
 // candidate's ID number or phone, records sharing its rarer name words
