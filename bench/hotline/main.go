@@ -62,6 +62,7 @@ func main() {
 	queries := flag.Int("queries", 2000, "searches per kind")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the runs to this file")
 	workers := flag.Int("job-workers", config.DefaultJobWorkers, "background job workers (treem's --job-workers)")
+	conns := flag.Int("db-read-conns", 0, "treem's --db-read-conns (SQLite readers; PostgreSQL's pool, at least 16)")
 	flag.Parse()
 	ctx := context.Background()
 	if *cpuprofile != "" {
@@ -83,7 +84,7 @@ func main() {
 	getenv := func(string) string { return "" }
 	fs, cfg := config.FlagSet("serve", getenv, true)
 	must(fs.Parse([]string{"--db", *dsn, "--key-file", *keyFile, "--sqlite-sync", *sync, "--require-totp", "none",
-		"--job-workers", strconv.Itoa(*workers)}))
+		"--job-workers", strconv.Itoa(*workers), "--db-read-conns", strconv.Itoa(*conns)}))
 	cfg.Hotline.ZaloAppID, cfg.Hotline.ZaloOASecret, cfg.Hotline.TelephonySecret = zaloApp, zaloSecret, "bench"
 	must(cfg.Check(getenv))
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
