@@ -52,40 +52,11 @@ func (s *Server) apiCreateProvider() http.Handler {
 }
 
 func (s *Server) apiGetProvider() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := pathID(r, "id")
-		if err != nil {
-			s.fail(w, r, errs.NotFound("provider"))
-			return
-		}
-		pr, err := s.Referrals.Provider(r.Context(), auth.From(r.Context()), id)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		s.data(w, http.StatusOK, pr)
-	})
+	return apiGet(s, "provider", s.Referrals.Provider)
 }
 
 func (s *Server) apiUpdateProvider() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := pathID(r, "id")
-		if err != nil {
-			s.fail(w, r, errs.NotFound("provider"))
-			return
-		}
-		in, err := decode[referrals.ProviderInput](w, r, 0)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		pr, err := s.Referrals.UpdateProvider(r.Context(), auth.From(r.Context()), id, in)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		s.data(w, http.StatusOK, pr)
-	})
+	return apiApply(s, "provider", http.StatusOK, s.Referrals.UpdateProvider)
 }
 
 // linkRequest names an account of role provider by id or user name.

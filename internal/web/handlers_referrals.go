@@ -31,61 +31,15 @@ func (s *Server) apiCaseReferrals() http.Handler {
 }
 
 func (s *Server) apiCreateReferral() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := pathID(r, "id")
-		if err != nil {
-			s.fail(w, r, errs.NotFound("case"))
-			return
-		}
-		in, err := decode[referrals.NewReferral](w, r, 0)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		ref, err := s.Referrals.Create(r.Context(), auth.From(r.Context()), id, in)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		s.data(w, http.StatusCreated, ref)
-	})
+	return apiApply(s, "case", http.StatusCreated, s.Referrals.Create)
 }
 
 func (s *Server) apiGetReferral() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := pathID(r, "id")
-		if err != nil {
-			s.fail(w, r, errs.NotFound("referral"))
-			return
-		}
-		ref, err := s.Referrals.Get(r.Context(), auth.From(r.Context()), id)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		s.data(w, http.StatusOK, ref)
-	})
+	return apiGet(s, "referral", s.Referrals.Get)
 }
 
 func (s *Server) apiMoveReferral() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := pathID(r, "id")
-		if err != nil {
-			s.fail(w, r, errs.NotFound("referral"))
-			return
-		}
-		in, err := decode[referrals.Transition](w, r, 0)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		ref, err := s.Referrals.Move(r.Context(), auth.From(r.Context()), id, in)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		s.data(w, http.StatusOK, ref)
-	})
+	return apiApply(s, "referral", http.StatusOK, s.Referrals.Move)
 }
 
 func (s *Server) apiInbox() http.Handler {
